@@ -1,0 +1,63 @@
+/** Verification of join tokens against the issuer's JWKS (file or URL). */
+import fs from 'node:fs/promises';
+import * as jose from 'jose';
+import {
+  JOIN_TOKEN_ALG,
+  JOIN_TOKEN_AUDIENCE,
+  JoinTokenClaims,
+  MAX_JOIN_TOKEN_TTL_SECONDS,
+} from '../../protocol/join-token.js';
+import { describeIssues } from '../../protocol/signalling.js';
+
+export type TokenCheck =
+  | { ok: true; claims: JoinTokenClaims }
+  | { ok: false; reason: 'missing' | 'invalid' | 'expired' | 'wrong_meeting'; message: string };
+
+/** The checks on already signature-verified claims: pure, so they are tested without keys. */
+export function checkClaims(payload: unknown, meetingId: string, nowSeconds: number): TokenCheck {
+  const parsed = JoinTokenClaims.safeParse(payload);
+  if (!parsed.success) return { ok: false, reason: 'invalid', message: `bad claims: ${describeIssues(parsed.error)}` };
+  const c = parsed.data;
+  if (c.exp <= nowSeconds) return { ok: false, reason: 'expired', message: 'token expired' };
+  if (c.exp - c.iat > MAX_JOIN_TOKEN_TTL_SECONDS) {
+    return { ok: false, reason: 'invalid', message: `token lifetime over ${MAX_JOIN_TOKEN_TTL_SECONDS}s` };
+  }
+  if (c.mtg !== meetingId) return { ok: false, reason: 'wrong_meeting', message: 'token is for another meeting' };
+  return { ok: true, claims: c };
+}
+
+type KeyResolver = ReturnType<typeof jose.createLocalJWKSet> | ReturnType<typeof jose.createRemoteJWKSet>;
+
+export class JoinTokenVerifier {
+  private constructor(
+    private readonly keys: KeyResolver,
+    private readonly issuer: string | undefined,
+  ) {}
+
+  /** `jwks` is a file path (read once) or an http(s) URL (fetched and cached by jose, refreshed on unknown kid). */
+  static async create(jwks: string, issuer?: string): Promise<JoinTokenVerifier> {
+    if (/^https?:\/\//.test(jwks)) return new JoinTokenVerifier(jose.createRemoteJWKSet(new URL(jwks)), issuer);
+    const set = JSON.parse(await fs.readFile(jwks, 'utf8')) as jose.JSONWebKeySet;
+    if (!Array.isArray(set.keys) || set.keys.length === 0) throw new Error(`JWKS file ${jwks} has no keys`);
+    return new JoinTokenVerifier(jose.createLocalJWKSet(set), issuer);
+  }
+
+  async verify(token: string | null | undefined, meetingId: string, now = Date.now()): Promise<TokenCheck> {
+    if (!token) return { ok: false, reason: 'missing', message: 'join token missing' };
+    if (token.length > 8192) return { ok: false, reason: 'invalid', message: 'join token too long' };
+    let payload: jose.JWTPayload;
+    try {
+      ({ payload } = await jose.jwtVerify(token, this.keys, {
+        algorithms: [JOIN_TOKEN_ALG],
+        audience: JOIN_TOKEN_AUDIENCE,
+        issuer: this.issuer,
+        currentDate: new Date(now),
+      }));
+    } catch (err) {
+      if (err instanceof jose.errors.JWTExpired) return { ok: false, reason: 'expired', message: 'token expired' };
+      const code = (err as { code?: string }).code ?? 'ERR_JWT_INVALID';
+      return { ok: false, reason: 'invalid', message: `token rejected (${code})` };
+    }
+    return checkClaims(payload, meetingId, Math.floor(now / 1000));
+  }
+}

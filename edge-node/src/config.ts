@@ -1,0 +1,74 @@
+/** Edge node configuration: from environment variables, validated once at start. */
+import os from 'node:os';
+import { z } from 'zod';
+
+const Port = z.coerce.number().int().min(1).max(65535);
+
+export const EdgeConfig = z
+  .object({
+    /** Stable node id (gossip and logs); defaults to the host name. */
+    nodeId: z.string().min(1).max(64).default(os.hostname()),
+    /** Interface the HTTP and WebSocket server listens on. */
+    httpHost: z.string().default('127.0.0.1'),
+    httpPort: z.coerce.number().int().min(0).max(65535).default(8080),
+    /** Number of mediasoup workers; 0 means one per core. */
+    workers: z.coerce.number().int().min(0).max(64).default(0),
+    /** Interface the media (WebRtcServer) sockets bind to. */
+    rtcListenIp: z.string().default('127.0.0.1'),
+    /** Address announced to clients in ICE candidates (the public IP behind NAT); defaults to rtcListenIp. */
+    rtcAnnouncedIp: z.string().optional(),
+    /** First media port: worker i listens on UDP and TCP port rtcBasePort + i. */
+    rtcBasePort: Port.default(40000),
+    /** JWKS of the join-token issuer: a file path or an http(s) URL. */
+    jwks: z.string().min(1),
+    /** Expected `iss` of join tokens; unset accepts any issuer whose key is in the JWKS. */
+    tokenIssuer: z.string().optional(),
+    /** Folder with the built web client to serve at `/`; unset serves none. */
+    webRoot: z.string().optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Outgoing bitrate cap per WebRTC transport (bps). */
+    maxIncomingBitrate: z.coerce.number().int().min(100_000).default(3_000_000),
+    initialAvailableOutgoingBitrate: z.coerce.number().int().min(100_000).default(1_000_000),
+  })
+  .transform((c) => ({
+    ...c,
+    workers: c.workers === 0 ? Math.max(1, os.availableParallelism()) : c.workers,
+    rtcAnnouncedIp: c.rtcAnnouncedIp ?? c.rtcListenIp,
+  }));
+export type EdgeConfig = z.output<typeof EdgeConfig>;
+export type EdgeConfigInput = z.input<typeof EdgeConfig>;
+
+/** Environment variable for each setting. */
+const ENV: Record<keyof EdgeConfigInput, string> = {
+  nodeId: 'EDGE_NODE_ID',
+  httpHost: 'EDGE_HTTP_HOST',
+  httpPort: 'EDGE_HTTP_PORT',
+  workers: 'EDGE_WORKERS',
+  rtcListenIp: 'EDGE_RTC_LISTEN_IP',
+  rtcAnnouncedIp: 'EDGE_RTC_ANNOUNCED_IP',
+  rtcBasePort: 'EDGE_RTC_BASE_PORT',
+  jwks: 'EDGE_JWKS',
+  tokenIssuer: 'EDGE_TOKEN_ISSUER',
+  webRoot: 'EDGE_WEB_ROOT',
+  logLevel: 'EDGE_LOG_LEVEL',
+  maxIncomingBitrate: 'EDGE_MAX_INCOMING_BITRATE',
+  initialAvailableOutgoingBitrate: 'EDGE_INITIAL_OUTGOING_BITRATE',
+};
+export const CONFIG_ENV = ENV;
+
+/** Reads the configuration from `env`, with `overrides` winning; throws one readable error naming bad variables. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<EdgeConfigInput> = {}): EdgeConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  const parsed = EdgeConfig.safeParse({ ...raw, ...overrides });
+  if (!parsed.success) {
+    const msg = parsed.error.issues
+      .map((i) => `${ENV[i.path[0] as keyof EdgeConfigInput] ?? i.path.join('.')}: ${i.message}`)
+      .join('; ');
+    throw new Error(`invalid edge node configuration: ${msg}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,96 @@
+/**
+ * The node's mediasoup workers, one per core by default, each with a WebRtcServer on one UDP and one TCP port
+ * (rtcBasePort + index) so that all of a worker's WebRTC transports share those two ports. A worker that dies is
+ * replaced on the same ports; its routers are gone with it and their meetings close (clients reconnect).
+ */
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
+import type { EdgeConfig } from '../config.js';
+import { loadMediasoup } from '../worker-bin.js';
+
+export interface WorkerEntry {
+  index: number;
+  worker: types.Worker;
+  webRtcServer: types.WebRtcServer;
+  /** Meetings (routers) placed on this worker. */
+  meetings: number;
+}
+
+type PoolEvents = { workerReplaced: [index: number] };
+
+export class WorkerPool extends EventEmitter<PoolEvents> {
+  private closed = false;
+
+  private constructor(
+    private readonly mediasoup: typeof import('mediasoup'),
+    private readonly config: EdgeConfig,
+    private readonly log: Logger,
+    readonly entries: WorkerEntry[],
+  ) {
+    super();
+  }
+
+  static async create(config: EdgeConfig, log: Logger): Promise<WorkerPool> {
+    const mediasoup = await loadMediasoup();
+    const pool = new WorkerPool(mediasoup, config, log, []);
+    try {
+      for (let i = 0; i < config.workers; i++) pool.entries.push(await pool.spawn(i));
+    } catch (err) {
+      pool.close();
+      throw err;
+    }
+    log.info({ workers: pool.entries.length, mediasoup: mediasoup.version }, 'mediasoup workers started');
+    return pool;
+  }
+
+  private async spawn(index: number): Promise<WorkerEntry> {
+    const worker = await this.mediasoup.createWorker({ logLevel: 'warn', appData: { index } });
+    const port = this.config.rtcBasePort + index;
+    let webRtcServer: types.WebRtcServer;
+    try {
+      webRtcServer = await worker.createWebRtcServer({
+        listenInfos: [
+          { protocol: 'udp', ip: this.config.rtcListenIp, announcedIp: this.config.rtcAnnouncedIp, port },
+          { protocol: 'tcp', ip: this.config.rtcListenIp, announcedIp: this.config.rtcAnnouncedIp, port },
+        ],
+      });
+    } catch (err) {
+      worker.close();
+      throw new Error(`worker ${index}: cannot listen for media on ${this.config.rtcListenIp}:${port} (${String(err)})`);
+    }
+    const entry: WorkerEntry = { index, worker, webRtcServer, meetings: 0 };
+    worker.on('died', (error) => {
+      this.log.error({ worker: index, pid: worker.pid, err: error }, 'mediasoup worker died');
+      if (!this.closed) void this.replace(index);
+    });
+    return entry;
+  }
+
+  private async replace(index: number): Promise<void> {
+    for (let attempt = 1; attempt <= 5 && !this.closed; attempt++) {
+      try {
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+        if (this.closed) return;
+        this.entries[index] = await this.spawn(index);
+        this.log.warn({ worker: index }, 'mediasoup worker replaced');
+        this.emit('workerReplaced', index);
+        return;
+      } catch (err) {
+        this.log.error({ worker: index, attempt, err }, 'replacing mediasoup worker failed');
+      }
+    }
+  }
+
+  /** The live worker with the fewest meetings. */
+  leastLoaded(): WorkerEntry {
+    const live = this.entries.filter((e) => !e.worker.closed);
+    if (live.length === 0) throw new Error('no live mediasoup worker');
+    return live.reduce((a, b) => (b.meetings < a.meetings ? b : a));
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const e of this.entries) e.worker.close();
+  }
+}

@@ -1,0 +1,97 @@
+/** Prometheus metrics of one edge node, read from live state at scrape time. */
+import client from 'prom-client';
+import type { Meeting } from './media/meeting.js';
+import type { WorkerPool } from './media/worker-pool.js';
+
+export interface MetricsSource {
+  pool(): WorkerPool | null;
+  meetings(): Iterable<Meeting>;
+  sessions(): number;
+}
+
+export function createMetrics(src: MetricsSource) {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'edge_' });
+
+  const counts = () => {
+    let participants = 0, transports = 0, producers = 0, consumers = 0, routers = 0;
+    for (const m of src.meetings()) {
+      routers++;
+      for (const p of m.participants.values()) {
+        participants++;
+        transports += p.transports.size;
+        producers += p.producers.size;
+        consumers += p.consumers.size;
+      }
+    }
+    return { participants, transports, producers, consumers, routers };
+  };
+  const gauge = (name: string, help: string, read: (c: ReturnType<typeof counts>) => number) =>
+    new client.Gauge({
+      name, help, registers: [registry],
+      collect() { this.set(read(counts())); },
+    });
+  gauge('edge_routers', 'mediasoup routers (one per meeting on this node)', (c) => c.routers);
+  gauge('edge_participants', 'participants joined', (c) => c.participants);
+  gauge('edge_transports', 'WebRTC transports', (c) => c.transports);
+  gauge('edge_producers', 'producers', (c) => c.producers);
+  gauge('edge_consumers', 'consumers', (c) => c.consumers);
+  new client.Gauge({
+    name: 'edge_signalling_connections', help: 'open signalling WebSockets', registers: [registry],
+    collect() { this.set(src.sessions()); },
+  });
+  new client.Gauge({
+    name: 'edge_workers', help: 'live mediasoup workers', registers: [registry],
+    collect() { this.set(src.pool()?.entries.filter((e) => !e.worker.closed).length ?? 0); },
+  });
+
+  const bytes = new client.Gauge({
+    name: 'edge_transport_bytes', help: 'bytes through live WebRTC transports', labelNames: ['direction'], registers: [registry],
+    async collect() {
+      let rx = 0, tx = 0;
+      const stats = [];
+      for (const m of src.meetings()) {
+        for (const p of m.participants.values()) for (const t of p.transports.values()) stats.push(t.getStats().catch(() => []));
+      }
+      for (const list of await Promise.all(stats)) {
+        for (const s of list) { rx += s.bytesReceived ?? 0; tx += s.bytesSent ?? 0; }
+      }
+      bytes.set({ direction: 'in' }, rx);
+      bytes.set({ direction: 'out' }, tx);
+    },
+  });
+
+  const cpu = new client.Gauge({
+    name: 'edge_worker_cpu_seconds', help: 'CPU time used by each mediasoup worker (user+system)', labelNames: ['worker'], registers: [registry],
+    async collect() {
+      const pool = src.pool();
+      if (!pool) return;
+      await Promise.all(pool.entries.filter((e) => !e.worker.closed).map(async (e) => {
+        const ru = await e.worker.getResourceUsage().catch(() => null);
+        if (!ru) return;
+        cpu.set({ worker: String(e.index) }, (ru.ru_utime + ru.ru_stime) / 1000);
+        rss.set({ worker: String(e.index) }, ru.ru_maxrss * 1024);
+      }));
+    },
+  });
+  const rss = new client.Gauge({
+    name: 'edge_worker_max_rss_bytes', help: 'peak resident memory of each mediasoup worker', labelNames: ['worker'], registers: [registry],
+  });
+  new client.Gauge({
+    name: 'edge_worker_meetings', help: 'meetings placed on each worker', labelNames: ['worker'], registers: [registry],
+    collect() {
+      for (const e of src.pool()?.entries ?? []) this.set({ worker: String(e.index) }, e.meetings);
+    },
+  });
+
+  const requests = new client.Counter({
+    name: 'edge_signalling_requests_total', help: 'signalling requests by method and outcome',
+    labelNames: ['method', 'outcome'], registers: [registry],
+  });
+  const rejected = new client.Counter({
+    name: 'edge_signalling_rejected_total', help: 'signalling connections refused, by reason',
+    labelNames: ['reason'], registers: [registry],
+  });
+  return { registry, requests, rejected };
+}
+export type EdgeMetrics = ReturnType<typeof createMetrics>;

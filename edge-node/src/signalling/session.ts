@@ -1,0 +1,202 @@
+/**
+ * One client's signalling connection: parses and validates each frame against the protocol, dispatches requests
+ * to the meeting, and answers each with a response or a named error. Nothing a client sends can throw out of here.
+ */
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import {
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  RequestEnvelope,
+  Requests,
+  describeIssues,
+  type ErrorCode,
+  type EventData,
+  type EventName,
+  type Method,
+  type RequestData,
+  type ResponseData,
+} from '../../protocol/signalling.js';
+import type { JoinTokenClaims } from '../../protocol/join-token.js';
+import { SignallingError } from '../errors.js';
+import type { Meeting } from '../media/meeting.js';
+import { Participant } from '../media/participant.js';
+
+type Handler<M extends Method> = (data: RequestData<M>) => Promise<ResponseData<M>> | ResponseData<M>;
+
+export class Session {
+  readonly participant: Participant;
+  private closed = false;
+  /** Requests run one at a time, in order, so a client's produce never overtakes its connect. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly meeting: Meeting,
+    claims: JoinTokenClaims,
+    private readonly log: Logger,
+    private readonly onRequest: (method: string, outcome: 'ok' | ErrorCode) => void = () => {},
+  ) {
+    this.participant = new Participant(claims.sub, claims.name, claims.role, (event, data) => this.send(event, data));
+  }
+
+  /** Takes one inbound frame. */
+  receive(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    const size = Array.isArray(raw) ? raw.reduce((n, b) => n + b.length, 0) : raw.byteLength;
+    if (size > MAX_MESSAGE_BYTES) return this.fail(null, 'too_large', `message of ${size} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
+    if (isBinary) return this.fail(null, 'bad_request', 'binary frames are not part of the protocol');
+    const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.concat(Array.isArray(raw) ? raw : [Buffer.from(raw)]).toString('utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return this.fail(null, 'bad_request', 'message is not valid JSON');
+    }
+    const env = RequestEnvelope.safeParse(json);
+    if (!env.success) {
+      const id = typeof (json as { id?: unknown })?.id === 'string' || typeof (json as { id?: unknown })?.id === 'number'
+        ? ((json as { id: string | number }).id)
+        : null;
+      return this.fail(id, 'bad_request', `bad envelope: ${describeIssues(env.error)}`);
+    }
+    const { id, method, data } = env.data;
+    if (!Object.hasOwn(Requests, method)) return this.fail(id, 'unknown_method', `unknown method '${method}'`);
+    const schema = Requests[method as Method];
+    const parsed = schema.safeParse(data ?? {});
+    if (!parsed.success) {
+      if (method === 'join' && (data as { protocolVersion?: unknown })?.protocolVersion !== PROTOCOL_VERSION) {
+        return this.fail(id, 'unsupported_version', `this node speaks protocol version ${PROTOCOL_VERSION}`);
+      }
+      return this.fail(id, 'bad_request', `${method}: ${describeIssues(parsed.error)}`);
+    }
+    this.queue = this.queue.then(() => this.run(id, method as Method, parsed.data));
+  }
+
+  private async run(id: string | number, method: Method, data: unknown): Promise<void> {
+    if (this.closed) return;
+    try {
+      const handler = this.handlers[method] as Handler<Method>;
+      const result = await handler(data as never);
+      this.onRequest(method, 'ok');
+      this.sendRaw({ id, ok: true, data: result });
+    } catch (err) {
+      if (err instanceof SignallingError) {
+        this.onRequest(method, err.code);
+        this.sendRaw({ id, ok: false, error: { code: err.code, message: err.message } });
+      } else {
+        this.log.error({ err, method }, 'request failed');
+        this.onRequest(method, 'internal');
+        this.sendRaw({ id, ok: false, error: { code: 'internal', message: 'internal error' } });
+      }
+    }
+  }
+
+  private requireJoined(): Participant {
+    if (!this.participant.joined) throw new SignallingError('not_joined', 'send join first');
+    return this.participant;
+  }
+
+  private readonly handlers: { [M in Method]: Handler<M> } = {
+    getRouterRtpCapabilities: () => ({ rtpCapabilities: this.meeting.router.rtpCapabilities as Record<string, unknown> }),
+    join: (d) => {
+      const p = this.participant;
+      this.meeting.join(p, d.rtpCapabilities as unknown as types.RtpCapabilities);
+      return {
+        self: p.info,
+        meetingId: this.meeting.id,
+        participants: [...this.meeting.participants.values()].filter((o) => o !== p).map((o) => o.info),
+        producers: this.meeting.producerInfos().filter((i) => i.participantId !== p.id),
+        activeSpeakerId: this.meeting.activeSpeakerId,
+      };
+    },
+    createTransport: async (d) => {
+      const t = await this.meeting.createTransport(this.requireJoined(), d.direction, d.forceTcp ?? false);
+      return {
+        id: t.id,
+        iceParameters: t.iceParameters,
+        iceCandidates: t.iceCandidates as unknown as Record<string, unknown>[],
+        dtlsParameters: t.dtlsParameters as unknown as Record<string, unknown>,
+      };
+    },
+    connectTransport: async (d) => {
+      const t = this.meeting.transport(this.requireJoined(), d.transportId);
+      await t.connect({ dtlsParameters: d.dtlsParameters as unknown as types.DtlsParameters }).catch((err: Error) => {
+        throw new SignallingError('media_error', err.message);
+      });
+      return {};
+    },
+    restartIce: async (d) => {
+      const t = this.meeting.transport(this.requireJoined(), d.transportId);
+      return { iceParameters: await t.restartIce() };
+    },
+    produce: async (d) => {
+      const producer = await this.meeting.produce(this.requireJoined(), d);
+      return { producerId: producer.id };
+    },
+    closeProducer: (d) => {
+      this.meeting.ownProducer(this.requireJoined(), d.producerId).close();
+      return {};
+    },
+    pauseProducer: async (d) => {
+      await this.meeting.setProducerPaused(this.requireJoined(), d.producerId, true);
+      return {};
+    },
+    resumeProducer: async (d) => {
+      await this.meeting.setProducerPaused(this.requireJoined(), d.producerId, false);
+      return {};
+    },
+    consume: async (d) => {
+      const c = await this.meeting.consume(this.requireJoined(), d.transportId, d.producerId);
+      return {
+        consumerId: c.id,
+        producerId: c.producerId,
+        participantId: c.appData.participantId,
+        kind: c.kind,
+        source: c.appData.source,
+        rtpParameters: c.rtpParameters as unknown as Record<string, unknown>,
+        producerPaused: c.producerPaused,
+      };
+    },
+    resumeConsumer: async (d) => {
+      await this.meeting.ownConsumer(this.requireJoined(), d.consumerId).resume();
+      return {};
+    },
+    setPreferredLayers: async (d) => {
+      await this.meeting.setOverride(this.requireJoined(), d.consumerId, d.layers);
+      return {};
+    },
+    setView: async (d) => {
+      await this.meeting.setView(this.requireJoined(), d);
+      return {};
+    },
+    leave: () => {
+      this.meeting.leave(this.participant);
+      setImmediate(() => this.close(1000, 'left'));
+      return {};
+    },
+  };
+
+  send<E extends EventName>(event: E, data: EventData<E>): void {
+    this.sendRaw({ event, data });
+  }
+
+  private fail(id: string | number | null, code: ErrorCode, message: string): void {
+    this.onRequest('(invalid)', code);
+    this.sendRaw({ id, ok: false, error: { code, message } });
+  }
+
+  private sendRaw(msg: unknown): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(JSON.stringify(msg));
+  }
+
+  /** Leaves the meeting (if joined) and closes the socket. Idempotent. */
+  close(code = 1000, reason = ''): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.meeting.leave(this.participant);
+    }
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+  }
+}
