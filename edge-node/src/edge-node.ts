@@ -170,14 +170,20 @@ export class EdgeNode {
     if (existing && !existing.isClosed) return existing;
     let pending = this.creating.get(id);
     if (!pending) {
-      pending = Meeting.create(id, this.pool!.leastLoaded(), this.config, this.log)
+      const pool = this.pool!;
+      const entry = pool.reserve();
+      pending = Meeting.create(id, entry, this.config, this.log)
         .then((m) => {
           this.meetings.set(id, m);
           m.once('close', () => {
+            pool.release(entry);
             if (this.meetings.get(id) === m) this.meetings.delete(id);
             for (const s of this.sessions) if (s.meeting === m) s.close(CloseCodes.nodeShutdown, 'meeting closed on this node');
           });
           return m;
+        }, (err: unknown) => {
+          pool.release(entry);
+          throw err;
         })
         .finally(() => this.creating.delete(id));
       this.creating.set(id, pending);

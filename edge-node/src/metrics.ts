@@ -1,4 +1,5 @@
 /** Prometheus metrics of one edge node, read from live state at scrape time. */
+import type { types } from 'mediasoup';
 import client from 'prom-client';
 import type { Meeting } from './media/meeting.js';
 import type { WorkerPool } from './media/worker-pool.js';
@@ -61,21 +62,31 @@ export function createMetrics(src: MetricsSource) {
     },
   });
 
-  const cpu = new client.Gauge({
+  // One getResourceUsage() per worker per scrape, shared by the CPU and memory gauges.
+  let usage: { at: number; value: Promise<Array<[string, types.WorkerResourceUsage | null]>> } | null = null;
+  const resourceUsage = () => {
+    if (!usage || Date.now() - usage.at > 500) {
+      const entries = src.pool()?.entries.filter((e) => !e.worker.closed) ?? [];
+      usage = {
+        at: Date.now(),
+        value: Promise.all(entries.map(async (e) => [String(e.index), await e.worker.getResourceUsage().catch(() => null)] as [string, types.WorkerResourceUsage | null])),
+      };
+    }
+    return usage.value;
+  };
+  new client.Gauge({
     name: 'edge_worker_cpu_seconds', help: 'CPU time used by each mediasoup worker (user+system)', labelNames: ['worker'], registers: [registry],
     async collect() {
-      const pool = src.pool();
-      if (!pool) return;
-      await Promise.all(pool.entries.filter((e) => !e.worker.closed).map(async (e) => {
-        const ru = await e.worker.getResourceUsage().catch(() => null);
-        if (!ru) return;
-        cpu.set({ worker: String(e.index) }, (ru.ru_utime + ru.ru_stime) / 1000);
-        rss.set({ worker: String(e.index) }, ru.ru_maxrss * 1024);
-      }));
+      this.reset();
+      for (const [worker, ru] of await resourceUsage()) if (ru) this.set({ worker }, (ru.ru_utime + ru.ru_stime) / 1000);
     },
   });
-  const rss = new client.Gauge({
+  new client.Gauge({
     name: 'edge_worker_max_rss_bytes', help: 'peak resident memory of each mediasoup worker', labelNames: ['worker'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [worker, ru] of await resourceUsage()) if (ru) this.set({ worker }, ru.ru_maxrss * 1024);
+    },
   });
   new client.Gauge({
     name: 'edge_worker_meetings', help: 'meetings placed on each worker', labelNames: ['worker'], registers: [registry],

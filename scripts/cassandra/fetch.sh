@@ -7,7 +7,7 @@
 set -euo pipefail
 
 CASSANDRA_VERSION="${CASSANDRA_VERSION:-5.0.9}"
-CACHE_ROOT="${MESHMEET_CACHE:-$HOME/.cache/meshmeet}"
+CACHE_ROOT="${MESHMEET_CACHE:-${HOME:-/tmp}/.cache/meshmeet}"
 DEST="$CACHE_ROOT/cassandra-$CASSANDRA_VERSION"
 LIB="$DEST/lib"
 MARKER="$LIB/.complete"

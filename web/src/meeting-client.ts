@@ -16,6 +16,8 @@ export interface RemoteTrack {
   kind: 'audio' | 'video';
   track: MediaStreamTrack;
   paused: boolean;
+  /** Spatial layer the server currently forwards (video), as it last told us. */
+  spatialLayer: number | null;
 }
 
 type ClientEvents = {
@@ -95,6 +97,10 @@ export class MeetingClient {
     s.on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
     s.on('producerPaused', ({ producerId }) => this.setRemotePaused(producerId, true));
     s.on('producerResumed', ({ producerId }) => this.setRemotePaused(producerId, false));
+    s.on('consumerLayersChanged', ({ consumerId, spatialLayer }) => {
+      const t = this.remote.get(consumerId);
+      if (t) t.spatialLayer = spatialLayer;
+    });
     s.on('activeSpeaker', ({ participantId }) => {
       this.activeSpeakerId = participantId;
       this.emit('activeSpeaker', participantId);
@@ -156,6 +162,7 @@ export class MeetingClient {
       kind: c.kind,
       track: consumer.track,
       paused: c.producerPaused,
+      spatialLayer: null,
     };
     this.remote.set(c.consumerId, remote);
     this.consumers.set(c.consumerId, consumer);

@@ -36,7 +36,6 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     private readonly log: Logger,
   ) {
     super();
-    entry.meetings++;
     router.observer.once('close', () => this.close());
     speakers.on('dominantspeaker', ({ producer }) => {
       const pid = (producer.appData as unknown as ProducerMeta).participantId;
@@ -275,7 +274,6 @@ export class Meeting extends EventEmitter<MeetingEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.entry.meetings--;
     for (const p of this.participants.values()) p.close();
     this.participants.clear();
     this.router.close();

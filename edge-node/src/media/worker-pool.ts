@@ -82,11 +82,17 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     }
   }
 
-  /** The live worker with the fewest meetings. */
-  leastLoaded(): WorkerEntry {
+  /** Places a meeting on the live worker with the fewest meetings, counting it there at once. */
+  reserve(): WorkerEntry {
     const live = this.entries.filter((e) => !e.worker.closed);
     if (live.length === 0) throw new Error('no live mediasoup worker');
-    return live.reduce((a, b) => (b.meetings < a.meetings ? b : a));
+    const entry = live.reduce((a, b) => (b.meetings < a.meetings ? b : a));
+    entry.meetings++;
+    return entry;
+  }
+
+  release(entry: WorkerEntry): void {
+    entry.meetings = Math.max(0, entry.meetings - 1);
   }
 
   close(): void {

@@ -1,0 +1,92 @@
+/** Test harness: a real edge node (real mediasoup workers) on free ports, with a dev signing key in a temp dir. */
+import dgram from 'node:dgram';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { EdgeNode, loadConfig, loadDevKeys, mintJoinToken, type DevKeys, type EdgeConfigInput, type MintOptions } from '../../edge-node/index.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const WEB_ROOT = path.join(ROOT, 'web', 'dist');
+
+async function udpFree(port: number): Promise<boolean> {
+  const s = dgram.createSocket('udp4');
+  return new Promise((resolve) => {
+    s.once('error', () => resolve(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+async function tcpFree(port: number): Promise<boolean> {
+  const s = net.createServer();
+  return new Promise((resolve) => {
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A base port from which `count` consecutive ports are free for both UDP and TCP. */
+export async function freePortBase(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 20000);
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = (await udpFree(p)) && (await tcpFree(p));
+    if (ok) return base;
+  }
+  throw new Error('no free port range for media');
+}
+
+export interface TestEdge {
+  node: EdgeNode;
+  keys: DevKeys;
+  url: string;
+  wsUrl: string;
+  token: (o: Partial<MintOptions> & { meetingId: string; participantId: string }) => Promise<string>;
+  stop: () => Promise<void>;
+}
+
+export async function startEdge(overrides: Partial<EdgeConfigInput> = {}): Promise<TestEdge> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'meshmeet-test-'));
+  const keys = await loadDevKeys(dir);
+  const workers = Number(overrides.workers ?? 1);
+  const config = loadConfig({}, {
+    jwks: keys.jwksPath,
+    httpPort: 0,
+    workers,
+    rtcBasePort: await freePortBase(workers),
+    webRoot: WEB_ROOT,
+    nodeId: 'test',
+    ...overrides,
+  });
+  const node = new EdgeNode({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  await node.start();
+  const url = node.url;
+  return {
+    node,
+    keys,
+    url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    token: (o) => mintJoinToken(keys, { name: o.participantId, ...o }),
+    stop: async () => {
+      await node.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes (generous: the machine is shared). */
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 30_000, everyMs = 200): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
