@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Requests, Responses, parseEvent, RequestEnvelope, PROTOCOL_VERSION } from '../../edge-node/protocol/signalling.js';
+import { loadConfig } from '../../edge-node/src/config.js';
+import { canProduce } from '../../edge-node/src/decisions/permissions.js';
+
+describe('signalling schemas', () => {
+  test('every request method has a response schema', () => {
+    assert.deepEqual(Object.keys(Requests).sort(), Object.keys(Responses).sort());
+  });
+  test('a valid produce request parses', () => {
+    const r = Requests.produce.safeParse({ transportId: 't', kind: 'video', source: 'camera', rtpParameters: { codecs: [{}], encodings: [{}] } });
+    assert.equal(r.success, true);
+  });
+  test('produce needs at least one codec', () => {
+    assert.equal(Requests.produce.safeParse({ transportId: 't', kind: 'video', source: 'camera', rtpParameters: { codecs: [] } }).success, false);
+  });
+  test('ids are bounded', () => {
+    assert.equal(Requests.consume.safeParse({ transportId: 'x'.repeat(129), producerId: 'p' }).success, false);
+    assert.equal(Requests.consume.safeParse({ transportId: '', producerId: 'p' }).success, false);
+  });
+  test('layers are 0..2', () => {
+    assert.equal(Requests.setPreferredLayers.safeParse({ consumerId: 'c', layers: { spatialLayer: 3 } }).success, false);
+    assert.equal(Requests.setPreferredLayers.safeParse({ consumerId: 'c', layers: null }).success, true);
+  });
+  test('join pins the protocol version', () => {
+    assert.equal(Requests.join.safeParse({ protocolVersion: PROTOCOL_VERSION, rtpCapabilities: {} }).success, true);
+    assert.equal(Requests.join.safeParse({ protocolVersion: PROTOCOL_VERSION + 1, rtpCapabilities: {} }).success, false);
+  });
+  test('envelopes', () => {
+    assert.equal(RequestEnvelope.safeParse({ id: 1, method: 'join' }).success, true);
+    assert.equal(RequestEnvelope.safeParse({ id: -1, method: 'join' }).success, false);
+    assert.equal(RequestEnvelope.safeParse({ method: 'join' }).success, false);
+  });
+  test('events are validated', () => {
+    assert.deepEqual(parseEvent({ event: 'activeSpeaker', data: { participantId: null } }), { event: 'activeSpeaker', data: { participantId: null } });
+    assert.throws(() => parseEvent({ event: 'activeSpeaker', data: {} }));
+    assert.throws(() => parseEvent({ event: 'nope', data: {} }), /unknown event/);
+  });
+});
+
+describe('edge node configuration', () => {
+  test('defaults', () => {
+    const c = loadConfig({ EDGE_JWKS: '/k.json' });
+    assert.equal(c.httpPort, 8080);
+    assert.equal(c.rtcAnnouncedIp, '127.0.0.1');
+    assert.ok(c.workers >= 1);
+  });
+  test('environment variables are read and coerced', () => {
+    const c = loadConfig({ EDGE_JWKS: '/k.json', EDGE_WORKERS: '3', EDGE_RTC_ANNOUNCED_IP: '203.0.113.5', EDGE_HTTP_PORT: '9000' });
+    assert.deepEqual([c.workers, c.rtcAnnouncedIp, c.httpPort], [3, '203.0.113.5', 9000]);
+  });
+  test('errors name the variable', () => {
+    assert.throws(() => loadConfig({}), /EDGE_JWKS/);
+    assert.throws(() => loadConfig({ EDGE_JWKS: '/k', EDGE_RTC_BASE_PORT: '70000' }), /EDGE_RTC_BASE_PORT/);
+  });
+});
+
+describe('permissions', () => {
+  test('attendees watch, everyone else may send', () => {
+    assert.equal(canProduce('attendee', 'mic'), false);
+    for (const r of ['host', 'cohost', 'panelist', 'participant'] as const) assert.equal(canProduce(r, 'screen'), true);
+  });
+});
