@@ -24,6 +24,8 @@ declare global {
       joined: Promise<void>;
       publish: (source: ProducerSource, track: MediaStreamTrack) => Promise<void>;
       shareScreen: () => Promise<void>;
+      /** performance.now() marks: join started (token in hand), first remote video frame painted. */
+      timing: { joinStart?: number; firstRemoteFrame?: number };
     };
   }
 }
@@ -37,6 +39,7 @@ window.meshmeet = {
   joined,
   publish: (source, track) => client!.publish(source, track),
   shareScreen: () => toggleScreen(),
+  timing: {},
 };
 
 function setError(msg: string): void {
@@ -51,6 +54,7 @@ async function devToken(meetingId: string, name: string): Promise<string> {
 }
 
 async function join(meetingId: string, token: string, nodeUrl: string): Promise<void> {
+  window.meshmeet.timing.joinStart = performance.now();
   const signalling = SignallingClient.connect(nodeUrl, meetingId, token);
   const c = new MeetingClient(signalling);
   client = c;
@@ -144,6 +148,7 @@ function addTrack(t: RemoteTrack): void {
     const video = tile.querySelector('video')!;
     video.srcObject = stream;
     video.dataset.consumerId = t.consumerId;
+    video.requestVideoFrameCallback(() => (window.meshmeet.timing.firstRemoteFrame ??= performance.now()));
   }
   renderParticipants();
 }
