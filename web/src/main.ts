@@ -137,11 +137,15 @@ function addTrack(t: RemoteTrack): void {
     audio.srcObject = stream;
     $('audio-sink').append(audio);
   } else if (t.source === 'screen') {
+    const figure = document.createElement('figure');
+    figure.dataset.consumerId = t.consumerId;
     const video = document.createElement('video');
     Object.assign(video, { autoplay: true, playsInline: true, muted: true, srcObject: stream });
-    video.dataset.consumerId = t.consumerId;
     video.dataset.participantId = t.participantId;
-    $('stage').append(video);
+    const caption = document.createElement('figcaption');
+    caption.textContent = `${client?.participants.get(t.participantId)?.name ?? 'Someone'} is sharing their screen`;
+    figure.append(video, caption);
+    $('stage').append(figure);
     $('stage').hidden = false;
   } else {
     const tile = tileFor(t.participantId);
@@ -154,8 +158,8 @@ function addTrack(t: RemoteTrack): void {
 }
 
 function removeTrack(t: RemoteTrack): void {
-  document.querySelectorAll<HTMLMediaElement>(`[data-consumer-id="${CSS.escape(t.consumerId)}"]`).forEach((el) => {
-    if (el.closest('.tile')) {
+  document.querySelectorAll<HTMLElement>(`[data-consumer-id="${CSS.escape(t.consumerId)}"]`).forEach((el) => {
+    if (el instanceof HTMLVideoElement && el.closest('.tile')) {
       el.srcObject = null;
       delete el.dataset.consumerId;
     } else el.remove();
