@@ -18,6 +18,8 @@ export const JoinTokenClaims = z.object({
   /** Display name. */
   name: z.string().min(1).max(100),
   role: Role,
+  /** May this participant share a screen (the meeting's screen-share policy); absent means yes. */
+  screen: z.boolean().optional(),
   iss: z.string().min(1),
   aud: z.union([z.string(), z.array(z.string())]),
   exp: z.number().int(),

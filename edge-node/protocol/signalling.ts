@@ -26,6 +26,10 @@ export const CloseCodes = {
   forbidden: 4403,
   /** The participant joined again from another connection. */
   replaced: 4409,
+  /** A host removed this participant (the control plane bars re-entry). */
+  removed: 4410,
+  /** A host ended the meeting for everyone. */
+  meetingEnded: 4411,
   /** The node is shutting down; reconnect (the control plane will route to another node). */
   nodeShutdown: 4503,
 } as const;
@@ -176,6 +180,8 @@ export const Events = {
   consumerClosed: z.object({ consumerId: Id, producerId: Id }),
   consumerLayersChanged: z.object({ consumerId: Id, spatialLayer: z.number().int().nullable() }),
   activeSpeaker: z.object({ participantId: Id.nullable() }),
+  /** A host acted on this participant's media: the client updates its buttons. */
+  hostAction: z.object({ action: z.enum(['mute', 'stopVideo', 'stopScreen']), producerId: Id }),
   /** The node is going away (SIGTERM): the client should reconnect through the control plane. */
   shutdown: z.object({ reason: z.string() }),
 } as const;

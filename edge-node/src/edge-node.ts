@@ -10,6 +10,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { CommandRequest, type CommandResult, type HostCommand } from '../protocol/commands.js';
 import { CloseCodes } from '../protocol/signalling.js';
 import { JoinTokenVerifier } from './auth/join-token.js';
 import type { EdgeConfig } from './config.js';
@@ -95,6 +96,24 @@ export class EdgeNode {
       c.header('Content-Type', this.metrics.registry.contentType);
       return c.body(await this.metrics.registry.metrics());
     });
+    app.post('/commands', async (c) => {
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        return c.json({ error: 'body is not JSON' }, 400);
+      }
+      const req = CommandRequest.safeParse(body);
+      if (!req.success) return c.json({ error: 'expected {token}' }, 400);
+      const check = await this.verifier!.verifyCommand(req.data.token);
+      if (!check.ok) {
+        this.metrics.rejected.inc({ reason: 'bad_command' });
+        return c.json({ error: check.message }, 401);
+      }
+      const result = await this.applyCommand(check.claims.mtg, check.claims.cmd);
+      this.log.info({ meeting: check.claims.mtg, command: check.claims.cmd, ...result }, 'host command');
+      return c.json(result satisfies CommandResult);
+    });
     this.options.routes?.(app);
     if (this.config.webRoot) {
       app.use('/*', serveStatic({ root: this.config.webRoot }));
@@ -162,6 +181,23 @@ export class EdgeNode {
       this.log.error({ err }, 'connection setup failed');
       ws.close(1011, 'internal error');
     });
+  }
+
+  /** Carries out a verified host command on this node's part of the meeting. */
+  private async applyCommand(meetingId: string, cmd: HostCommand): Promise<CommandResult> {
+    const meeting = this.meetings.get(meetingId);
+    if (!meeting || meeting.isClosed) return { applied: false, affected: 0 };
+    if (cmd.act === 'remove' || cmd.act === 'end') {
+      let affected = 0;
+      for (const s of [...this.sessions]) {
+        if (s.meeting !== meeting || (cmd.act === 'remove' && s.participant.id !== cmd.target)) continue;
+        affected++;
+        s.close(cmd.act === 'end' ? CloseCodes.meetingEnded : CloseCodes.removed,
+          cmd.act === 'end' ? 'the host ended the meeting' : 'removed by a host');
+      }
+      return { applied: true, affected };
+    }
+    return { applied: true, affected: await meeting.applyMediaCommand(cmd) };
   }
 
   /** The meeting's router on this node, created on first use on the least loaded worker. */

@@ -94,6 +94,10 @@ function wire(c: MeetingClient): void {
   c.on('trackRemoved', removeTrack);
   c.on('trackPaused', renderParticipants);
   c.on('localChanged', renderControls);
+  c.on('hostAction', (action) => {
+    const what = { mute: 'muted you', stopVideo: 'stopped your video', stopScreen: 'stopped your screen share' }[action];
+    status(`A host ${what}.`);
+  });
   c.on('disconnected', (info) => {
     status(`disconnected: ${info.reason || info.code}`);
     $('grid').replaceChildren();

@@ -27,6 +27,7 @@ type ClientEvents = {
   trackPaused: (t: RemoteTrack) => void;
   activeSpeaker: (participantId: string | null) => void;
   localChanged: () => void;
+  hostAction: (action: 'mute' | 'stopVideo' | 'stopScreen') => void;
   disconnected: (info: CloseInfo) => void;
 };
 
@@ -97,6 +98,19 @@ export class MeetingClient {
     s.on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
     s.on('producerPaused', ({ producerId }) => this.setRemotePaused(producerId, true));
     s.on('producerResumed', ({ producerId }) => this.setRemotePaused(producerId, false));
+    s.on('hostAction', ({ action, producerId }) => {
+      for (const [source, producer] of this.local) {
+        if (producer.id !== producerId) continue;
+        if (action === 'mute') producer.pause();
+        else {
+          this.local.delete(source);
+          producer.close();
+          producer.track?.stop();
+        }
+      }
+      this.emit('hostAction', action);
+      this.emit('localChanged');
+    });
     s.on('consumerLayersChanged', ({ consumerId, spatialLayer }) => {
       const t = this.remote.get(consumerId);
       if (t) t.spatialLayer = spatialLayer;

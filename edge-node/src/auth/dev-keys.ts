@@ -7,6 +7,8 @@ import path from 'node:path';
 import * as jose from 'jose';
 import { JOIN_TOKEN_ALG, JOIN_TOKEN_AUDIENCE } from '../../protocol/join-token.js';
 import type { Role } from '../../protocol/signalling.js';
+import { COMMAND_AUDIENCE, type HostCommand } from '../../protocol/commands.js';
+import { randomUUID } from 'node:crypto';
 
 export const DEV_ISSUER = 'meshmeet-dev';
 
@@ -45,11 +47,25 @@ export interface MintOptions {
   ttlSeconds?: number;
   /** For tests: the token's issue time (seconds), to make expired tokens. */
   issuedAt?: number;
+  /** May this participant share a screen (absent: yes). */
+  screen?: boolean;
+}
+
+/** Signs a host command as the control plane would (tests and the dev server). */
+export async function mintCommand(keys: DevKeys, meetingId: string, cmd: HostCommand, o: { ttlSeconds?: number; jti?: string } = {}): Promise<string> {
+  return new jose.SignJWT({ mtg: meetingId, cmd })
+    .setProtectedHeader({ alg: JOIN_TOKEN_ALG, kid: keys.kid })
+    .setIssuer(DEV_ISSUER)
+    .setAudience(COMMAND_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (o.ttlSeconds ?? 60))
+    .setJti(o.jti ?? randomUUID())
+    .sign(keys.privateKey);
 }
 
 export async function mintJoinToken(keys: DevKeys, o: MintOptions): Promise<string> {
   const iat = o.issuedAt ?? Math.floor(Date.now() / 1000);
-  return new jose.SignJWT({ mtg: o.meetingId, name: o.name, role: o.role ?? 'participant' })
+  return new jose.SignJWT({ mtg: o.meetingId, name: o.name, role: o.role ?? 'participant', ...(o.screen === undefined ? {} : { screen: o.screen }) })
     .setProtectedHeader({ alg: JOIN_TOKEN_ALG, kid: keys.kid })
     .setSubject(o.participantId)
     .setIssuer(DEV_ISSUER)

@@ -8,6 +8,7 @@ import {
   MAX_JOIN_TOKEN_TTL_SECONDS,
 } from '../../protocol/join-token.js';
 import { describeIssues } from '../../protocol/signalling.js';
+import { COMMAND_AUDIENCE, CommandClaims, MAX_COMMAND_TTL_SECONDS } from '../../protocol/commands.js';
 
 export type TokenCheck =
   | { ok: true; claims: JoinTokenClaims }
@@ -28,7 +29,13 @@ export function checkClaims(payload: unknown, meetingId: string, nowSeconds: num
 
 type KeyResolver = ReturnType<typeof jose.createLocalJWKSet> | ReturnType<typeof jose.createRemoteJWKSet>;
 
+export type CommandCheck = { ok: true; claims: CommandClaims } | { ok: false; message: string };
+
+/** Verifies join tokens and host commands, both ES256 JWTs from the control plane, against its JWKS. */
 export class JoinTokenVerifier {
+  /** Command ids already carried out, until they expire: a replayed command is refused. */
+  private readonly seenCommands = new Map<string, number>();
+
   private constructor(
     private readonly keys: KeyResolver,
     private readonly issuer: string | undefined,
@@ -59,5 +66,27 @@ export class JoinTokenVerifier {
       return { ok: false, reason: 'invalid', message: `token rejected (${code})` };
     }
     return checkClaims(payload, meetingId, Math.floor(now / 1000));
+  }
+
+  async verifyCommand(token: string, now = Date.now()): Promise<CommandCheck> {
+    let payload: jose.JWTPayload;
+    try {
+      ({ payload } = await jose.jwtVerify(token, this.keys, {
+        algorithms: [JOIN_TOKEN_ALG],
+        audience: COMMAND_AUDIENCE,
+        issuer: this.issuer,
+        currentDate: new Date(now),
+      }));
+    } catch (err) {
+      return { ok: false, message: `command rejected (${(err as { code?: string }).code ?? 'ERR_JWT_INVALID'})` };
+    }
+    const parsed = CommandClaims.safeParse(payload);
+    if (!parsed.success) return { ok: false, message: `bad command: ${describeIssues(parsed.error)}` };
+    const c = parsed.data;
+    if (c.exp - c.iat > MAX_COMMAND_TTL_SECONDS) return { ok: false, message: 'command lifetime too long' };
+    for (const [jti, exp] of this.seenCommands) if (exp * 1000 < now) this.seenCommands.delete(jti);
+    if (this.seenCommands.has(c.jti)) return { ok: false, message: 'command already carried out' };
+    this.seenCommands.set(c.jti, c.exp);
+    return { ok: true, claims: c };
   }
 }

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import type { ProducerInfo, ProducerSource, RequestData } from '../../protocol/signalling.js';
+import type { HostCommand } from '../../protocol/commands.js';
 import { chooseLayers } from '../decisions/layers.js';
 import { canProduce } from '../decisions/permissions.js';
 import { SignallingError } from '../errors.js';
@@ -121,7 +122,7 @@ export class Meeting extends EventEmitter<MeetingEvents> {
   }
 
   async produce(p: Participant, d: RequestData<'produce'>): Promise<types.Producer<ProducerMeta>> {
-    if (!canProduce(p.role, d.source)) throw new SignallingError('forbidden', `role '${p.role}' cannot send ${d.source}`);
+    if (!canProduce(p.role, d.source, p.screenAllowed)) throw new SignallingError('forbidden', `role '${p.role}' cannot send ${d.source}`);
     if (p.producers.size >= LIMITS.producers) {
       throw new SignallingError('forbidden', `at most ${LIMITS.producers} producers per participant`);
     }
@@ -263,6 +264,34 @@ export class Meeting extends EventEmitter<MeetingEvents> {
   /** Calls `fn` for every joined participant except `exceptId`. */
   broadcast(exceptId: string | null, fn: (p: Participant) => void): void {
     for (const p of this.participants.values()) if (p.id !== exceptId) fn(p);
+  }
+
+  /**
+   * Carries out a host command's media part (mute, stop video or screen) and returns the participants touched.
+   * Disconnecting (remove, end) is the node's part: it owns the sockets.
+   */
+  async applyMediaCommand(cmd: HostCommand): Promise<number> {
+    const sources = { mute: 'mic', muteAll: 'mic', stopVideo: 'camera', stopScreen: 'screen' } as const;
+    if (!(cmd.act in sources)) return 0;
+    const source = sources[cmd.act as keyof typeof sources];
+    const targets = cmd.act === 'muteAll'
+      ? [...this.participants.values()].filter((p) => !cmd.except.includes(p.id))
+      : [this.participants.get((cmd as { target: string }).target)].filter((p): p is Participant => !!p);
+    let affected = 0;
+    for (const p of targets) {
+      for (const prod of [...p.producers.values()]) {
+        if (prod.appData.source !== source) continue;
+        affected++;
+        if (source === 'mic') {
+          await this.setProducerPaused(p, prod.id, true);
+          p.notify('hostAction', { action: 'mute', producerId: prod.id });
+        } else {
+          p.notify('hostAction', { action: cmd.act === 'stopVideo' ? 'stopVideo' : 'stopScreen', producerId: prod.id });
+          prod.close();
+        }
+      }
+    }
+    return affected;
   }
 
   get producerCount(): number {

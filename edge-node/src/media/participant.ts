@@ -36,6 +36,8 @@ export class Participant {
     readonly name: string,
     readonly role: Role,
     readonly notify: Notify,
+    /** From the join token: the meeting's screen-share policy for this participant. */
+    readonly screenAllowed = true,
   ) {}
 
   get info(): ParticipantInfo {

@@ -38,7 +38,7 @@ export class Session {
     private readonly log: Logger,
     private readonly onRequest: (method: string, outcome: 'ok' | ErrorCode) => void = () => {},
   ) {
-    this.participant = new Participant(claims.sub, claims.name, claims.role, (event, data) => this.send(event, data));
+    this.participant = new Participant(claims.sub, claims.name, claims.role, (event, data) => this.send(event, data), claims.screen ?? true);
   }
 
   /** Takes one inbound frame. */
