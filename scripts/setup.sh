@@ -12,8 +12,11 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
+# mediasoup worker build; Chromium for browser tests; PostgreSQL for tests; a JDK and Maven for Cassandra (tests).
 apt_packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev libabsl-dev
-  nlohmann-json3-dev chromium fonts-liberation)
+  nlohmann-json3-dev chromium fonts-liberation postgresql)
+command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || apt_packages+=(maven)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,5 +38,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 bash scripts/build-mediasoup-worker.sh >/dev/null
+bash scripts/cassandra/fetch.sh >/dev/null
 npx tsx web/build.ts
 echo "setup done"

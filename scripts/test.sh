@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: type check, then unit, integration and end-to-end tests (node:test), one file at a time.
-# Expects scripts/setup.sh to have run (it is quick to re-run: everything is cached).
+# Starts one real PostgreSQL and one real Cassandra for the whole run (tests isolate themselves in fresh databases
+# and keyspaces) and stops them at the end. Expects scripts/setup.sh to have run (quick to re-run: all cached).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -8,5 +9,22 @@ MEDIASOUP_WORKER_BIN=$(bash scripts/build-mediasoup-worker.sh | tail -n 1)
 export MEDIASOUP_WORKER_BIN
 npx tsx web/build.ts
 npx tsc -p tsconfig.json
+
+cleanup() {
+  [ -n "${PG_DIR:-}" ] && bash scripts/postgres/stop.sh --clean >/dev/null 2>&1 || true
+  [ -n "${CASSANDRA_DIR:-}" ] && bash scripts/cassandra/stop.sh --clean >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+if [ -z "${MESHMEET_TEST_PG_URL:-}" ]; then
+  out=$(bash scripts/postgres/start.sh)
+  eval "$out"
+  export MESHMEET_TEST_PG_URL="$PG_URL"
+fi
+if [ -z "${MESHMEET_TEST_CASSANDRA:-}" ]; then
+  out=$(bash scripts/cassandra/start.sh)
+  eval "$out"
+  export MESHMEET_TEST_CASSANDRA="127.0.0.1:$CASSANDRA_PORT"
+fi
+
 mapfile -t files < <(find tests -name '*.test.ts' | sort)
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -75,6 +75,16 @@ describe('join token verification (ES256 against a JWKS file)', () => {
     const token = await mintJoinToken(keys, { meetingId: 'm1', participantId: 'p', name: 'n' });
     assert.equal((await strict.verify(token, 'm1') as { reason: string }).reason, 'invalid');
   });
+  test('several JWKS sources: a token from either verifies, a third key does not', async () => {
+    const second = await loadDevKeys(path.join(dir, 'second'));
+    const third = await loadDevKeys(path.join(dir, 'third'));
+    const both = await JoinTokenVerifier.create(`${keys.jwksPath}, ${second.jwksPath}`);
+    for (const k of [keys, second]) {
+      assert.equal((await both.verify(await mintJoinToken(k, { meetingId: 'm1', participantId: 'p', name: 'n' }), 'm1')).ok, true);
+    }
+    const r = await both.verify(await mintJoinToken(third, { meetingId: 'm1', participantId: 'p', name: 'n' }), 'm1');
+    assert.equal((r as { reason: string }).reason, 'invalid');
+  });
   test('an empty JWKS file is a start-up error', async () => {
     const f = path.join(dir, 'empty.json');
     await fs.writeFile(f, '{"keys":[]}');

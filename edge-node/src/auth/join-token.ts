@@ -27,7 +27,7 @@ export function checkClaims(payload: unknown, meetingId: string, nowSeconds: num
   return { ok: true, claims: c };
 }
 
-type KeyResolver = ReturnType<typeof jose.createLocalJWKSet> | ReturnType<typeof jose.createRemoteJWKSet>;
+type KeyResolver = (header: jose.JWSHeaderParameters, token: jose.FlattenedJWSInput) => Promise<CryptoKey>;
 
 export type CommandCheck = { ok: true; claims: CommandClaims } | { ok: false; message: string };
 
@@ -41,12 +41,33 @@ export class JoinTokenVerifier {
     private readonly issuer: string | undefined,
   ) {}
 
-  /** `jwks` is a file path (read once) or an http(s) URL (fetched and cached by jose, refreshed on unknown kid). */
+  /**
+   * `jwks` is a file path (read once) or an http(s) URL (fetched and cached by jose, refreshed on an unknown kid),
+   * or several of them separated by commas (e.g. while moving to a new issuer): a token verifies against any.
+   */
   static async create(jwks: string, issuer?: string): Promise<JoinTokenVerifier> {
-    if (/^https?:\/\//.test(jwks)) return new JoinTokenVerifier(jose.createRemoteJWKSet(new URL(jwks)), issuer);
-    const set = JSON.parse(await fs.readFile(jwks, 'utf8')) as jose.JSONWebKeySet;
-    if (!Array.isArray(set.keys) || set.keys.length === 0) throw new Error(`JWKS file ${jwks} has no keys`);
-    return new JoinTokenVerifier(jose.createLocalJWKSet(set), issuer);
+    const sources = jwks.split(',').map((s) => s.trim()).filter(Boolean);
+    if (sources.length === 0) throw new Error('no JWKS source configured');
+    const resolvers = await Promise.all(sources.map(async (src): Promise<KeyResolver> => {
+      if (/^https?:\/\//.test(src)) return jose.createRemoteJWKSet(new URL(src));
+      const set = JSON.parse(await fs.readFile(src, 'utf8')) as jose.JSONWebKeySet;
+      if (!Array.isArray(set.keys) || set.keys.length === 0) throw new Error(`JWKS file ${src} has no keys`);
+      return jose.createLocalJWKSet(set);
+    }));
+    if (resolvers.length === 1) return new JoinTokenVerifier(resolvers[0]!, issuer);
+    // Several sources: the first that has a key for the token's kid wins.
+    const any: KeyResolver = async (header, token) => {
+      let last: unknown;
+      for (const r of resolvers) {
+        try {
+          return await r(header, token);
+        } catch (err) {
+          last = err;
+        }
+      }
+      throw last;
+    };
+    return new JoinTokenVerifier(any, issuer);
   }
 
   async verify(token: string | null | undefined, meetingId: string, now = Date.now()): Promise<TokenCheck> {

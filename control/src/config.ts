@@ -1,0 +1,80 @@
+/** Control plane configuration: environment variables, validated once at start. */
+import { z } from 'zod';
+
+const Url = z.string().url();
+
+export const ExternalIdp = z.object({
+  /** Short name used in `/auth/login?idp=NAME`. */
+  name: z.string().regex(/^[a-z0-9-]{1,32}$/),
+  issuer: Url,
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+});
+export type ExternalIdp = z.infer<typeof ExternalIdp>;
+
+export const ControlConfig = z.object({
+  httpHost: z.string().default('127.0.0.1'),
+  httpPort: z.coerce.number().int().min(0).max(65535).default(8090),
+  /** The URL browsers use to reach the control plane (issuer base, cookie scope, links in invites). */
+  publicUrl: Url.default('http://localhost:8090'),
+  /** PostgreSQL URL; unset: an embedded PGlite database in `dataDir`. */
+  databaseUrl: z.string().optional(),
+  /** Where embedded data and generated keys live when no external database is configured. */
+  dataDir: z.string().default('.dev/control'),
+  /** Cassandra contact points (host:port, comma separated); unset: chat lives in PostgreSQL. */
+  cassandraContactPoints: z.string().optional(),
+  cassandraLocalDc: z.string().default('datacenter1'),
+  cassandraKeyspace: z.string().regex(/^[a-z_][a-z0-9_]{0,47}$/).default('meshmeet'),
+  cassandraReplication: z.coerce.number().int().min(1).max(9).default(1),
+  /** The edge node participants are sent to (until the mesh issue adds geo routing): its public base URL. */
+  edgeNodeUrl: Url.default('http://localhost:8080'),
+  /** External OpenID issuers, as a JSON array of {name, issuer, clientId, clientSecret}. */
+  externalIdps: z.array(ExternalIdp).default([]),
+  /** Secure cookies (on behind HTTPS). */
+  secureCookies: z.coerce.boolean().default(false),
+  joinTokenTtlSeconds: z.coerce.number().int().min(30).max(3600).default(300),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type ControlConfig = z.output<typeof ControlConfig>;
+export type ControlConfigInput = z.input<typeof ControlConfig>;
+
+const ENV: Record<keyof ControlConfigInput, string> = {
+  httpHost: 'CONTROL_HTTP_HOST',
+  httpPort: 'CONTROL_HTTP_PORT',
+  publicUrl: 'CONTROL_PUBLIC_URL',
+  databaseUrl: 'DATABASE_URL',
+  dataDir: 'CONTROL_DATA_DIR',
+  cassandraContactPoints: 'CASSANDRA_CONTACT_POINTS',
+  cassandraLocalDc: 'CASSANDRA_LOCAL_DC',
+  cassandraKeyspace: 'CASSANDRA_KEYSPACE',
+  cassandraReplication: 'CASSANDRA_REPLICATION',
+  edgeNodeUrl: 'EDGE_NODE_URL',
+  externalIdps: 'EXTERNAL_IDPS',
+  secureCookies: 'CONTROL_SECURE_COOKIES',
+  joinTokenTtlSeconds: 'JOIN_TOKEN_TTL_SECONDS',
+  logLevel: 'CONTROL_LOG_LEVEL',
+};
+export const CONTROL_ENV = ENV;
+
+export function loadControlConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ControlConfigInput> = {}): ControlConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    if (key === 'externalIdps') {
+      try {
+        raw[key] = JSON.parse(v);
+      } catch {
+        throw new Error(`invalid control plane configuration: ${name}: not valid JSON`);
+      }
+    } else raw[key] = v;
+  }
+  const parsed = ControlConfig.safeParse({ ...raw, ...overrides });
+  if (!parsed.success) {
+    const msg = parsed.error.issues
+      .map((i) => `${ENV[i.path[0] as keyof ControlConfigInput] ?? String(i.path[0])}${i.path.length > 1 ? `.${i.path.slice(1).join('.')}` : ''}: ${i.message}`)
+      .join('; ');
+    throw new Error(`invalid control plane configuration: ${msg}`);
+  }
+  return parsed.data;
+}

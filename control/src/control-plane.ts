@@ -1,0 +1,185 @@
+/**
+ * The control plane process: PostgreSQL (external, or embedded PGlite), migrations, the chat store (Cassandra, or
+ * PostgreSQL), identity, and the HTTP API. `start()` brings it up, `stop()` takes it down in reverse order.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import pg from 'pg';
+import pino, { type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { Calendar } from './calendar/service.js';
+import { calendarRoutes } from './calendar/routes.js';
+import { CassandraChatStore } from './chat/cassandra-store.js';
+import { PostgresChatStore } from './chat/postgres-store.js';
+import { ChatHub, chatRoutes } from './chat/routes.js';
+import type { ChatStore } from './chat/store.js';
+import type { ControlConfig } from './config.js';
+import { EMBEDDED_POOL_MAX, startEmbeddedPostgres } from './db/embedded.js';
+import { migrate } from './db/migrate.js';
+import { Api } from './http/api.js';
+import type { AppEnv } from './http/context.js';
+import { HttpError, errorResponse } from './http/errors.js';
+import { createIdentity, type Identity } from './identity/index.js';
+import { KeyStore } from './keys.js';
+import { EdgeClient } from './meetings/edge-client.js';
+import { meetingRoutes } from './meetings/routes.js';
+import { Meetings } from './meetings/service.js';
+import { createControlMetrics } from './metrics.js';
+import { userRoutes } from './users/routes.js';
+import { Users } from './users/service.js';
+
+export interface ControlPlaneOptions {
+  config: ControlConfig;
+  logger?: Logger;
+  /** Folder of the built web app, served at /app/. */
+  webRoot?: string;
+}
+
+export class ControlPlane {
+  readonly log: Logger;
+  pool: pg.Pool | null = null;
+  chat: ChatStore | null = null;
+  private embedded: { stop(): Promise<void> } | null = null;
+  private identity: Identity | null = null;
+  private server: http.Server | null = null;
+  private readonly hub = new ChatHub();
+  private metrics: ReturnType<typeof createControlMetrics> | null = null;
+
+  constructor(private readonly options: ControlPlaneOptions) {
+    this.log = options.logger ?? pino({ level: options.config.logLevel, base: { service: 'control' } });
+  }
+
+  get config(): ControlConfig {
+    return this.options.config;
+  }
+
+  get url(): string {
+    const a = this.server?.address() as AddressInfo | null;
+    if (!a) throw new Error('control plane not listening');
+    return `http://${a.address}:${a.port}`;
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.config;
+    try {
+      let url = cfg.databaseUrl;
+      if (!url) {
+        const embedded = await startEmbeddedPostgres(path.join(cfg.dataDir, 'pgdata'));
+        this.embedded = embedded;
+        url = embedded.url;
+        this.log.info({ dataDir: cfg.dataDir }, 'embedded PostgreSQL (PGlite) started');
+      }
+      // PGlite runs one transaction at a time across connections: the embedded database gets a pool of one.
+      this.pool = new pg.Pool({ connectionString: url, max: cfg.databaseUrl ? 10 : EMBEDDED_POOL_MAX });
+      this.pool.on('error', (err) => this.log.error({ err }, 'idle PostgreSQL client error'));
+      const applied = await migrate(this.pool);
+      if (applied.length) this.log.info({ applied }, 'migrations applied');
+
+      this.metrics = createControlMetrics(() => this.pool, () => this.hub.size);
+      const onQuery = (op: string, seconds: number) => this.metrics!.chatQuery.observe({ op }, seconds);
+      if (cfg.cassandraContactPoints) {
+        this.chat = new CassandraChatStore({
+          contactPoints: cfg.cassandraContactPoints.split(',').map((s) => s.trim()),
+          localDataCenter: cfg.cassandraLocalDc,
+          keyspace: cfg.cassandraKeyspace,
+          replicationFactor: cfg.cassandraReplication,
+          onQuery,
+        });
+      } else {
+        this.chat = new PostgresChatStore({ pool: this.pool, onQuery });
+      }
+      await this.chat.init();
+
+      const joinKeys = new KeyStore(this.pool, 'join');
+      await joinKeys.current();
+      this.identity = await createIdentity({ pool: this.pool, config: cfg, log: this.log, keys: new KeyStore(this.pool, 'oidc') });
+      const edge = new EdgeClient(joinKeys, cfg.publicUrl, cfg.edgeNodeUrl.replace(/\/$/, ''), cfg.joinTokenTtlSeconds);
+      const meetings = new Meetings(this.pool, edge, cfg.publicUrl);
+
+      const app = new Hono<AppEnv>();
+      app.onError((err, c) => {
+        if (err instanceof HttpError) return errorResponse(c, err);
+        this.log.error({ err, path: c.req.path }, 'request failed');
+        return errorResponse(c, new HttpError(500, 'internal', 'internal error'));
+      });
+      app.notFound((c) => errorResponse(c, new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));
+      app.use('*', async (c, next) => {
+        const start = performance.now();
+        await next();
+        this.log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - start) }, 'request');
+      });
+      app.use('*', this.metrics.middleware);
+      app.use('*', bodyLimit({
+        maxSize: 64 * 1024,
+        onError: (c) => errorResponse(c, new HttpError(413, 'too_large', 'request body over 64 KiB')),
+      }));
+      app.get('/healthz', async (c) => {
+        try {
+          await this.pool!.query('SELECT 1');
+          return c.json({ status: 'ok' });
+        } catch {
+          return c.json({ status: 'unavailable' }, 503);
+        }
+      });
+      app.get('/metrics', async (c) => {
+        c.header('Content-Type', this.metrics!.registry.contentType);
+        return c.body(await this.metrics!.registry.metrics());
+      });
+      app.get('/.well-known/jwks.json', async (c) => {
+        c.header('Cache-Control', 'public, max-age=300');
+        return c.json(await joinKeys.jwks());
+      });
+      app.use('*', this.identity.authenticate);
+
+      const api = new Api(app);
+      this.identity.mount(app, api);
+      userRoutes(api, new Users(this.pool));
+      meetingRoutes(api, meetings);
+      calendarRoutes(api, new Calendar(this.pool, meetings, cfg.publicUrl));
+      chatRoutes(api, this.chat, meetings, this.hub);
+      const doc = api.openapi({ title: 'MeshMeet control plane', version: '1' });
+      app.get('/openapi.json', (c) => c.json(doc));
+      if (this.options.webRoot) {
+        const root = this.options.webRoot;
+        app.get('/app', (c) => c.redirect('/app/'));
+        app.use('/app/*', serveStatic({ root, rewriteRequestPath: (p) => p.replace(/^\/app/, '') }));
+        app.get('/app/*', serveStatic({ root, path: 'index.html' }));
+        app.get('/', (c) => c.redirect('/app/'));
+      }
+
+      const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+      const server = createAdaptorServer({ fetch: app.fetch, websocket: { server: wss } }) as http.Server;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(cfg.httpPort, cfg.httpHost, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.server = server;
+      this.log.info({ url: this.url, chat: cfg.cassandraContactPoints ? 'cassandra' : 'postgres' }, 'control plane listening');
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    await this.identity?.close().catch(() => undefined);
+    await this.chat?.close().catch(() => undefined);
+    await this.pool?.end().catch(() => undefined);
+    await this.embedded?.stop().catch(() => undefined);
+    this.identity = this.chat = this.pool = this.embedded = null;
+  }
+}

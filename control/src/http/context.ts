@@ -1,0 +1,21 @@
+/** What every request handler can read: the signed-in user (or null) and the client's address. */
+import type { HttpBindings } from '@hono/node-server';
+import type { Context } from 'hono';
+
+export interface AuthUser {
+  id: string;
+  email: string;
+  displayName: string;
+}
+
+export type AppEnv = {
+  Bindings: HttpBindings;
+  Variables: { user: AuthUser | null };
+};
+
+export type AppContext = Context<AppEnv>;
+
+/** The client's IP as seen by this process (no proxy headers are trusted). */
+export function clientIp(c: AppContext): string {
+  return c.env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}

@@ -1,0 +1,91 @@
+/**
+ * The control plane's ES256 signing keys, kept in PostgreSQL so that every control-plane instance signs with the
+ * same keys. Rotation: `rotate()` adds a new key that signs from then on; the old one stays in the JWKS for
+ * `RETIRED_KEY_GRACE_SECONDS`, so that tokens it signed keep verifying until they expire.
+ */
+import { randomUUID } from 'node:crypto';
+import * as jose from 'jose';
+import type pg from 'pg';
+
+export type KeyPurpose = 'join' | 'oidc';
+export const RETIRED_KEY_GRACE_SECONDS = 24 * 3600;
+
+interface KeyRow {
+  kid: string;
+  private_jwk: jose.JWK;
+  public_jwk: jose.JWK;
+  retired_at: Date | null;
+}
+
+export class KeyStore {
+  private signer: { kid: string; key: CryptoKey } | null = null;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly purpose: KeyPurpose,
+  ) {}
+
+  /** The signing key, creating the first one if there is none. */
+  async current(): Promise<{ kid: string; key: CryptoKey }> {
+    if (this.signer) return this.signer;
+    let row = await this.newest();
+    if (!row) {
+      await this.rotate();
+      row = (await this.newest())!;
+    }
+    this.signer = { kid: row.kid, key: (await jose.importJWK(row.private_jwk, 'ES256')) as CryptoKey };
+    return this.signer;
+  }
+
+  /** Public keys to publish: the active one and retired ones within their grace period. */
+  async jwks(): Promise<jose.JSONWebKeySet> {
+    const { rows } = await this.pool.query<KeyRow>(
+      `SELECT kid, public_jwk FROM signing_keys WHERE purpose = $1
+         AND (retired_at IS NULL OR retired_at > now() - make_interval(secs => $2)) ORDER BY created_at DESC`,
+      [this.purpose, RETIRED_KEY_GRACE_SECONDS],
+    );
+    return { keys: rows.map((r) => r.public_jwk) };
+  }
+
+  /** Private JWKs (for oidc-provider's `jwks` option), newest first. */
+  async privateJwks(): Promise<jose.JWK[]> {
+    await this.current();
+    const { rows } = await this.pool.query<KeyRow>(
+      `SELECT private_jwk FROM signing_keys WHERE purpose = $1
+         AND (retired_at IS NULL OR retired_at > now() - make_interval(secs => $2)) ORDER BY created_at DESC`,
+      [this.purpose, RETIRED_KEY_GRACE_SECONDS],
+    );
+    return rows.map((r) => r.private_jwk);
+  }
+
+  /** Makes a new key the signer and retires the others (idempotent across instances: newest wins). */
+  async rotate(): Promise<string> {
+    const { privateKey, publicKey } = await jose.generateKeyPair('ES256', { extractable: true });
+    const kid = `${this.purpose}-${randomUUID()}`;
+    const meta = { kid, alg: 'ES256', use: 'sig' };
+    const priv = { ...(await jose.exportJWK(privateKey)), ...meta };
+    const pub = { ...(await jose.exportJWK(publicKey)), ...meta };
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('UPDATE signing_keys SET retired_at = now() WHERE purpose = $1 AND retired_at IS NULL', [this.purpose]);
+      await client.query('INSERT INTO signing_keys (kid, purpose, private_jwk, public_jwk) VALUES ($1, $2, $3, $4)', [kid, this.purpose, priv, pub]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    } finally {
+      client.release();
+    }
+    this.signer = null;
+    return kid;
+  }
+
+  private async newest(): Promise<KeyRow | undefined> {
+    const { rows } = await this.pool.query<KeyRow>(
+      'SELECT kid, private_jwk, public_jwk, retired_at FROM signing_keys WHERE purpose = $1 AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1',
+      [this.purpose],
+    );
+    return rows[0];
+  }
+}

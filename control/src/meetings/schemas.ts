@@ -1,0 +1,95 @@
+/** Request and response bodies of the meetings API (zod: validation and the OpenAPI document). */
+import { z } from 'zod';
+import { HOST_CONTROLS, ROLES } from './policy.js';
+
+export const TimeZone = z.string().min(1).max(64).refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'unknown time zone');
+
+export const Settings = z.object({
+  access: z.enum(['invited', 'link']).default('invited').describe('invited: only invitees may join; link: any signed-in user with the link'),
+  passcode: z.string().min(4).max(32).nullable().default(null),
+  waitingRoom: z.boolean().default(false),
+  muteOnEntry: z.boolean().default(false),
+  screenShare: z.enum(['all', 'hosts']).default('all'),
+  webinar: z.boolean().default(false).describe('panelists speak, everyone else (attendees) only watches'),
+  maxParticipants: z.number().int().min(2).max(10000).default(100),
+});
+
+export const Invitee = z.object({ email: z.string().email().max(254), role: z.enum(ROLES).exclude(['host']).default('participant') });
+
+export const CreateMeeting = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('instant'), title: z.string().trim().min(1).max(200), settings: Settings.default(Settings.parse({})), invitees: z.array(Invitee).max(500).default([]) }),
+  z.object({
+    kind: z.literal('scheduled'),
+    title: z.string().trim().min(1).max(200),
+    startsAt: z.iso.datetime({ offset: true }),
+    durationMinutes: z.number().int().min(1).max(1440),
+    timeZone: TimeZone,
+    settings: Settings.default(Settings.parse({})),
+    invitees: z.array(Invitee).max(500).default([]),
+  }),
+]);
+export type CreateMeeting = z.infer<typeof CreateMeeting>;
+
+export const UpdateMeeting = z.object({
+  title: z.string().trim().min(1).max(200).optional(),
+  startsAt: z.iso.datetime({ offset: true }).optional(),
+  durationMinutes: z.number().int().min(1).max(1440).optional(),
+  timeZone: TimeZone.optional(),
+  settings: Settings.partial().optional(),
+}).strict();
+
+export const MeetingView = z.object({
+  id: z.string(),
+  title: z.string(),
+  kind: z.enum(['instant', 'scheduled']),
+  startsAt: z.string().nullable(),
+  durationMinutes: z.number().nullable(),
+  timeZone: z.string(),
+  status: z.enum(['scheduled', 'live', 'ended']),
+  ownerId: z.string(),
+  yourRole: z.enum(ROLES),
+  locked: z.boolean(),
+  link: z.string(),
+  settings: z.object({
+    access: z.enum(['invited', 'link']),
+    hasPasscode: z.boolean(),
+    waitingRoom: z.boolean(),
+    muteOnEntry: z.boolean(),
+    screenShare: z.enum(['all', 'hosts']),
+    webinar: z.boolean(),
+    maxParticipants: z.number(),
+  }),
+});
+export type MeetingView = z.infer<typeof MeetingView>;
+
+export const JoinRequest = z.object({ passcode: z.string().max(64).optional() });
+export const JoinResponse = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('admitted'),
+    token: z.string(),
+    nodeUrl: z.string(),
+    participantId: z.string(),
+    role: z.enum(ROLES),
+    expiresAt: z.string(),
+    muteOnEntry: z.boolean(),
+  }),
+  z.object({ status: z.literal('waiting'), participantId: z.string() }),
+]);
+
+export const ParticipantView = z.object({
+  participantId: z.string(),
+  userId: z.string(),
+  displayName: z.string(),
+  role: z.enum(ROLES),
+  state: z.enum(['waiting', 'admitted', 'denied', 'removed']),
+});
+
+export const ControlRequest = z.object({ action: z.enum(HOST_CONTROLS), participantId: z.string().max(128).optional() });
+export const ControlResponse = z.object({ action: z.enum(HOST_CONTROLS), affected: z.number() });

@@ -1,0 +1,387 @@
+/**
+ * Meetings in PostgreSQL: create, schedule, settings, invitees, join (with the waiting room and passcode lockout),
+ * and host controls. Decisions come from policy.ts; this file does the I/O around them.
+ */
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import type { HostCommand } from '../../../edge-node/protocol/commands.js';
+import { HttpError, badRequest, forbidden, notFound } from '../http/errors.js';
+import type { AuthUser } from '../http/context.js';
+import { hashPassword, verifyPassword } from '../secrets.js';
+import type { EdgeClient } from './edge-client.js';
+import {
+  PASSCODE_LOCKOUT_SECONDS, PASSCODE_MAX_FAILURES, TARGETED, canControl, decideJoin, isHostLike, roleOf, screenShareAllowed,
+  type HostControl, type Role,
+} from './policy.js';
+import type { CreateMeeting, MeetingView } from './schemas.js';
+import type { z } from 'zod';
+import type { UpdateMeeting } from './schemas.js';
+
+export interface MeetingRow {
+  id: string;
+  owner_id: string;
+  title: string;
+  kind: 'instant' | 'scheduled';
+  starts_at: Date | null;
+  duration_minutes: number | null;
+  time_zone: string;
+  status: 'scheduled' | 'live' | 'ended';
+  access: 'invited' | 'link';
+  passcode_hash: string | null;
+  waiting_room: boolean;
+  mute_on_entry: boolean;
+  screen_share: 'all' | 'hosts';
+  webinar: boolean;
+  max_participants: number;
+  locked: boolean;
+}
+
+export type ParticipantState = 'waiting' | 'admitted' | 'denied' | 'removed';
+
+/** Meeting ids: 12 characters of [a-z0-9], url-safe and valid as edge meeting ids. */
+export function newMeetingId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(12)].map((b) => alphabet[b % 36]).join('');
+}
+
+export type JoinResult =
+  | { status: 'admitted'; token: string; nodeUrl: string; participantId: string; role: Role; expiresAt: string; muteOnEntry: boolean }
+  | { status: 'waiting'; participantId: string };
+
+/** What happened in a meeting, for live listeners (chat socket, waiting joiners). */
+export type MeetingEvent = { meetingId: string; kind: 'participants' | 'ended' };
+
+export class Meetings {
+  private readonly listeners = new Set<(e: MeetingEvent) => void>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly edge: EdgeClient,
+    private readonly publicUrl: string,
+  ) {}
+
+  onEvent(fn: (e: MeetingEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(e: MeetingEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  link(id: string): string {
+    return `${this.publicUrl}/app/?meeting=${id}`;
+  }
+
+  async create(owner: AuthUser, input: CreateMeeting): Promise<MeetingView> {
+    const id = newMeetingId();
+    const s = input.settings;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO meetings (id, owner_id, title, kind, starts_at, duration_minutes, time_zone, access, passcode_hash,
+           waiting_room, mute_on_entry, screen_share, webinar, max_participants)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
+        [id, owner.id, input.title, input.kind,
+          input.kind === 'scheduled' ? input.startsAt : null,
+          input.kind === 'scheduled' ? input.durationMinutes : null,
+          input.kind === 'scheduled' ? input.timeZone : 'UTC',
+          s.access, s.passcode ? await hashPassword(s.passcode) : null,
+          s.waitingRoom, s.muteOnEntry, s.screenShare, s.webinar, s.maxParticipants],
+      );
+      for (const inv of input.invitees) await this.addInvitee(client, id, owner.id, inv.email, inv.role);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    } finally {
+      client.release();
+    }
+    return this.view(owner, id);
+  }
+
+  private async addInvitee(db: pg.PoolClient | pg.Pool, meetingId: string, ownerId: string, email: string, role: Role): Promise<string> {
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE lower(email) = lower($1)', [email]);
+    const user = rows[0];
+    if (!user) throw new HttpError(404, 'not_found', `no user with email ${email}`);
+    if (user.id === ownerId) throw badRequest('the owner is already the host', 'email');
+    await db.query(
+      `INSERT INTO meeting_members (meeting_id, user_id, role) VALUES ($1, $2, $3)
+       ON CONFLICT (meeting_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
+      [meetingId, user.id, role],
+    );
+    return user.id;
+  }
+
+  /** The meeting and the user's role in it; 404 (never 403) for a private meeting the user is not invited to. */
+  async access(user: AuthUser, id: string): Promise<{ m: MeetingRow; role: Role }> {
+    if (!/^[a-z0-9]{1,64}$/.test(id)) throw notFound('no such meeting');
+    const { rows } = await this.pool.query<MeetingRow & { member_role: Role | null }>(
+      `SELECT m.*, mm.role AS member_role FROM meetings m
+         LEFT JOIN meeting_members mm ON mm.meeting_id = m.id AND mm.user_id = $2
+        WHERE m.id = $1`,
+      [id, user.id],
+    );
+    const row = rows[0];
+    const role = row && roleOf({ ownerId: row.owner_id, access: row.access, webinar: row.webinar }, user.id, row.member_role);
+    if (!row || !role) throw notFound('no such meeting');
+    // A co-host appointed during the meeting is recorded on the participant row.
+    const p = await this.participant(id, user.id);
+    return { m: row, role: p && p.role === 'cohost' && role !== 'host' ? 'cohost' : role };
+  }
+
+  async view(user: AuthUser, id: string): Promise<MeetingView> {
+    const { m, role } = await this.access(user, id);
+    return toView(m, role, this.link(m.id));
+  }
+
+  async list(user: AuthUser): Promise<MeetingView[]> {
+    const { rows } = await this.pool.query<MeetingRow & { member_role: Role | null }>(
+      `SELECT m.*, mm.role AS member_role FROM meetings m
+         LEFT JOIN meeting_members mm ON mm.meeting_id = m.id AND mm.user_id = $1
+        WHERE m.owner_id = $1 OR mm.user_id IS NOT NULL
+        ORDER BY m.status = 'ended', coalesce(m.starts_at, m.created_at) LIMIT 500`,
+      [user.id],
+    );
+    return rows.map((m) => toView(m, m.owner_id === user.id ? 'host' : m.member_role!, this.link(m.id)));
+  }
+
+  async update(user: AuthUser, id: string, patch: z.infer<typeof UpdateMeeting>): Promise<MeetingView> {
+    const { m, role } = await this.access(user, id);
+    if (!isHostLike(role)) throw forbidden('only hosts change a meeting');
+    if (m.status === 'ended') throw new HttpError(409, 'meeting_ended', 'the meeting has ended');
+    const s = patch.settings ?? {};
+    const sets: string[] = [];
+    const vals: unknown[] = [];
+    const set = (col: string, v: unknown) => {
+      vals.push(v);
+      sets.push(`${col} = $${vals.length + 1}`);
+    };
+    if (patch.title !== undefined) set('title', patch.title);
+    if (patch.startsAt !== undefined || patch.durationMinutes !== undefined || patch.timeZone !== undefined) {
+      if (m.kind !== 'scheduled') throw badRequest('an instant meeting has no schedule', 'startsAt');
+      if (patch.startsAt !== undefined) set('starts_at', patch.startsAt);
+      if (patch.durationMinutes !== undefined) set('duration_minutes', patch.durationMinutes);
+      if (patch.timeZone !== undefined) set('time_zone', patch.timeZone);
+    }
+    if (s.access !== undefined) set('access', s.access);
+    if (s.passcode !== undefined) set('passcode_hash', s.passcode === null ? null : await hashPassword(s.passcode));
+    if (s.waitingRoom !== undefined) set('waiting_room', s.waitingRoom);
+    if (s.muteOnEntry !== undefined) set('mute_on_entry', s.muteOnEntry);
+    if (s.screenShare !== undefined) set('screen_share', s.screenShare);
+    if (s.webinar !== undefined) set('webinar', s.webinar);
+    if (s.maxParticipants !== undefined) set('max_participants', s.maxParticipants);
+    if (sets.length) await this.pool.query(`UPDATE meetings SET ${sets.join(', ')} WHERE id = $1`, [id, ...vals]);
+    return this.view(user, id);
+  }
+
+  async remove(user: AuthUser, id: string): Promise<void> {
+    const { m } = await this.access(user, id);
+    if (m.owner_id !== user.id) throw forbidden('only the owner deletes a meeting');
+    await this.pool.query('DELETE FROM meetings WHERE id = $1', [id]);
+  }
+
+  async invite(user: AuthUser, id: string, email: string, role: Role): Promise<void> {
+    const { m, role: mine } = await this.access(user, id);
+    if (!isHostLike(mine)) throw forbidden('only hosts invite');
+    await this.addInvitee(this.pool, id, m.owner_id, email, role);
+  }
+
+  async uninvite(user: AuthUser, id: string, userId: string): Promise<void> {
+    const { role } = await this.access(user, id);
+    if (!isHostLike(role)) throw forbidden('only hosts change invitations');
+    const r = await this.pool.query('DELETE FROM meeting_members WHERE meeting_id = $1 AND user_id = $2', [id, userId]);
+    if (!r.rowCount) throw notFound('no such invitee');
+  }
+
+  async invitees(user: AuthUser, id: string): Promise<Array<{ userId: string; email: string; displayName: string; role: Role }>> {
+    await this.access(user, id);
+    const { rows } = await this.pool.query<{ user_id: string; email: string; display_name: string; role: Role }>(
+      `SELECT mm.user_id, u.email, u.display_name, mm.role FROM meeting_members mm JOIN users u ON u.id = mm.user_id
+        WHERE mm.meeting_id = $1 ORDER BY u.display_name`,
+      [id],
+    );
+    return rows.map((r) => ({ userId: r.user_id, email: r.email, displayName: r.display_name, role: r.role }));
+  }
+
+  private async participant(meetingId: string, userId: string) {
+    const { rows } = await this.pool.query<{ state: ParticipantState; role: Role; display_name: string }>(
+      'SELECT state, role, display_name FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2',
+      [meetingId, userId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** A user's state in a meeting (null if never asked to join). */
+  async stateOf(meetingId: string, userId: string): Promise<ParticipantState | null> {
+    if (!/^[0-9a-f-]{36}$/i.test(userId)) return null;
+    return (await this.participant(meetingId, userId))?.state ?? null;
+  }
+
+  /** Admitted participant state, for chat and other in-meeting actions. */
+  async requireAdmitted(user: AuthUser, id: string): Promise<{ m: MeetingRow; role: Role }> {
+    const a = await this.access(user, id);
+    const p = await this.participant(id, user.id);
+    if (p?.state === 'removed') throw forbidden('you were removed from this meeting');
+    if (p?.state !== 'admitted') throw forbidden('join the meeting first');
+    return a;
+  }
+
+  async join(user: AuthUser, id: string, passcode: string | undefined, clientKey: string): Promise<JoinResult> {
+    const { m, role } = await this.access(user, id);
+    const existing = await this.participant(id, user.id);
+    const lock = await this.pool.query<{ failures: number; locked_until: Date | null }>(
+      'SELECT failures, locked_until FROM passcode_failures WHERE meeting_id = $1 AND client_key = $2',
+      [id, clientKey],
+    );
+    const lockedOut = !!lock.rows[0]?.locked_until && lock.rows[0].locked_until > new Date();
+    const needsPasscode = !!m.passcode_hash && !isHostLike(role);
+    const passcodeOk = !needsPasscode || (!lockedOut && passcode !== undefined && (await verifyPassword(passcode, m.passcode_hash!)));
+    const others = await this.pool.query<{ n: string }>(
+      "SELECT count(*) AS n FROM meeting_participants WHERE meeting_id = $1 AND state = 'admitted' AND user_id <> $2",
+      [id, user.id],
+    );
+    const decision = decideJoin({
+      role,
+      status: m.status,
+      locked: m.locked,
+      state: existing?.state ?? null,
+      waitingRoom: m.waiting_room,
+      hasPasscode: !!m.passcode_hash,
+      passcodeOk,
+      passcodeLockedOut: lockedOut,
+      admittedOthers: Number(others.rows[0]!.n),
+      maxParticipants: m.max_participants,
+    });
+    if (needsPasscode && !lockedOut) await this.recordPasscode(id, clientKey, passcodeOk);
+    if (decision.outcome === 'refuse') throw new HttpError(decision.status, decision.code, decision.message);
+    const state: ParticipantState = decision.outcome === 'wait' ? 'waiting' : 'admitted';
+    await this.pool.query(
+      `INSERT INTO meeting_participants (meeting_id, user_id, display_name, role, state) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (meeting_id, user_id) DO UPDATE SET state = EXCLUDED.state, display_name = EXCLUDED.display_name, updated_at = now()`,
+      [id, user.id, user.displayName, existing?.role === 'cohost' ? 'cohost' : role, state],
+    );
+    this.emit({ meetingId: id, kind: 'participants' });
+    if (state === 'waiting') return { status: 'waiting', participantId: user.id };
+    if (m.status === 'scheduled') {
+      await this.pool.query("UPDATE meetings SET status = 'live', started_at = now() WHERE id = $1 AND status = 'scheduled'", [id]);
+    }
+    const { token, expiresAt } = await this.edge.joinToken({
+      meetingId: id, participantId: user.id, name: user.displayName, role, screen: screenShareAllowed(role, m.screen_share),
+    });
+    return {
+      status: 'admitted', token, nodeUrl: this.edge.nodeUrl, participantId: user.id, role,
+      expiresAt: expiresAt.toISOString(), muteOnEntry: m.mute_on_entry,
+    };
+  }
+
+  private async recordPasscode(id: string, clientKey: string, ok: boolean): Promise<void> {
+    if (ok) {
+      await this.pool.query('DELETE FROM passcode_failures WHERE meeting_id = $1 AND client_key = $2', [id, clientKey]);
+      return;
+    }
+    await this.pool.query(
+      `INSERT INTO passcode_failures (meeting_id, client_key, failures) VALUES ($1, $2, 1)
+       ON CONFLICT (meeting_id, client_key) DO UPDATE SET
+         failures = passcode_failures.failures + 1,
+         locked_until = CASE WHEN passcode_failures.failures + 1 >= $3 THEN now() + make_interval(secs => $4) END`,
+      [id, clientKey, PASSCODE_MAX_FAILURES, PASSCODE_LOCKOUT_SECONDS],
+    );
+  }
+
+  /** The joiner's own state (a waiting joiner polls this, or listens on the live socket). */
+  async myState(user: AuthUser, id: string): Promise<{ state: ParticipantState | null }> {
+    await this.access(user, id);
+    return { state: (await this.participant(id, user.id))?.state ?? null };
+  }
+
+  async participants(user: AuthUser, id: string) {
+    const { role } = await this.access(user, id);
+    const { rows } = await this.pool.query<{ user_id: string; display_name: string; role: Role; state: ParticipantState }>(
+      `SELECT user_id, display_name, role, state FROM meeting_participants WHERE meeting_id = $1
+         ${isHostLike(role) ? '' : "AND state = 'admitted'"} ORDER BY updated_at`,
+      [id],
+    );
+    return rows.map((r) => ({ participantId: r.user_id, userId: r.user_id, displayName: r.display_name, role: r.role, state: r.state }));
+  }
+
+  /** A host control: checked by policy, recorded in PostgreSQL, carried out on the edge node. */
+  async control(user: AuthUser, id: string, action: HostControl, participantId?: string): Promise<{ action: HostControl; affected: number }> {
+    const { m, role } = await this.access(user, id);
+    let target: { state: ParticipantState; role: Role } | null = null;
+    if (TARGETED.has(action)) {
+      if (!participantId) throw badRequest(`${action} needs participantId`, 'participantId');
+      target = await this.participant(id, participantId);
+      if (!target) throw notFound('no such participant in this meeting');
+    }
+    const verdict = canControl(role, action, target?.role ?? null, participantId === user.id);
+    if (!verdict.ok) throw forbidden(verdict.reason);
+    if (m.status === 'ended') throw new HttpError(409, 'meeting_ended', 'the meeting has ended');
+    const setState = (state: ParticipantState) =>
+      this.pool.query('UPDATE meeting_participants SET state = $3, updated_at = now() WHERE meeting_id = $1 AND user_id = $2', [id, participantId, state]);
+    const send = async (cmd: HostCommand) => (await this.edge.command(id, cmd)).affected;
+    let affected = 0;
+    switch (action) {
+      case 'mute': affected = await send({ act: 'mute', target: participantId! }); break;
+      case 'stopVideo': affected = await send({ act: 'stopVideo', target: participantId! }); break;
+      case 'stopScreen': affected = await send({ act: 'stopScreen', target: participantId! }); break;
+      case 'muteAll': {
+        const hosts = await this.pool.query<{ user_id: string }>(
+          "SELECT user_id FROM meeting_participants WHERE meeting_id = $1 AND role IN ('host', 'cohost')", [id]);
+        affected = await send({ act: 'muteAll', except: [user.id, ...hosts.rows.map((r) => r.user_id)] });
+        break;
+      }
+      case 'remove':
+        await setState('removed');
+        affected = await send({ act: 'remove', target: participantId! });
+        break;
+      case 'admit':
+      case 'deny':
+        if (target!.state !== 'waiting') throw new HttpError(409, 'conflict', 'that participant is not in the waiting room');
+        await setState(action === 'admit' ? 'admitted' : 'denied');
+        affected = 1;
+        break;
+      case 'makeCohost':
+        await this.pool.query("UPDATE meeting_participants SET role = 'cohost' WHERE meeting_id = $1 AND user_id = $2", [id, participantId]);
+        affected = 1;
+        break;
+      case 'lock':
+      case 'unlock':
+        await this.pool.query('UPDATE meetings SET locked = $2 WHERE id = $1', [id, action === 'lock']);
+        break;
+      case 'end':
+        await this.pool.query("UPDATE meetings SET status = 'ended', ended_at = now() WHERE id = $1", [id]);
+        affected = await send({ act: 'end' });
+        this.emit({ meetingId: id, kind: 'ended' });
+        break;
+    }
+    this.emit({ meetingId: id, kind: 'participants' });
+    return { action, affected };
+  }
+}
+
+function toView(m: MeetingRow, role: Role, link: string): MeetingView {
+  return {
+    id: m.id,
+    title: m.title,
+    kind: m.kind,
+    startsAt: m.starts_at ? m.starts_at.toISOString() : null,
+    durationMinutes: m.duration_minutes,
+    timeZone: m.time_zone,
+    status: m.status,
+    ownerId: m.owner_id,
+    yourRole: role,
+    locked: m.locked,
+    link,
+    settings: {
+      access: m.access,
+      hasPasscode: !!m.passcode_hash,
+      waitingRoom: m.waiting_room,
+      muteOnEntry: m.mute_on_entry,
+      screenShare: m.screen_share,
+      webinar: m.webinar,
+      maxParticipants: m.max_participants,
+    },
+  };
+}

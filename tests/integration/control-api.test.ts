@@ -1,0 +1,218 @@
+/**
+ * The control plane over HTTP, as a client sees it: a real ControlPlane (real PostgreSQL, chat in PostgreSQL here;
+ * Cassandra in chat-store and e2e tests) and a real edge node that trusts its JWKS. Users sign in through the real
+ * OIDC flow. Covers bad input, 401/403/404, the OpenAPI document, users and contacts, calendar, chat (idempotent
+ * sends, history, DMs, live delivery, a removed participant refused), the join token working on the edge, metrics.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { ControlPlane, loadControlConfig } from '../../control/index.js';
+import { freePortBase, startEdge, waitFor, type TestEdge } from '../helpers/edge.js';
+import { Browser, signedIn } from '../helpers/http-browser.js';
+import { dropDatabase, freshDatabase, postgres, type PostgresService } from '../helpers/services.js';
+import { joinAs } from '../helpers/ws-client.js';
+
+let pgService: PostgresService;
+let dbUrl: string;
+let control: ControlPlane;
+let edge: TestEdge;
+let base: string;
+let host: Browser;
+let guest: Browser;
+let third: Browser;
+const ids: Record<string, string> = {};
+
+async function json(b: Browser, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await b.fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+}
+
+describe('control plane API', { timeout: 300_000 }, () => {
+  before(async () => {
+    pgService = await postgres();
+    dbUrl = await freshDatabase(pgService.url);
+    const controlPort = await freePortBase(1);
+    const edgePort = (await freePortBase(1)) + 0;
+    base = `http://127.0.0.1:${controlPort}`;
+    control = new ControlPlane({
+      config: loadControlConfig({}, { httpPort: controlPort, publicUrl: base, databaseUrl: dbUrl, edgeNodeUrl: `http://127.0.0.1:${edgePort}` }),
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    });
+    await control.start();
+    edge = await startEdge({ workers: 1, httpPort: edgePort, jwks: `${base}/.well-known/jwks.json` });
+    host = await signedIn(base, 'hana@example.test', 'hana-password-1', 'Hana Host');
+    guest = await signedIn(base, 'gus@example.test', 'gus-password-12', 'Gus Guest');
+    third = await signedIn(base, 'tia@example.test', 'tia-password-12', 'Tia Third');
+    for (const [name, b] of [['host', host], ['guest', guest], ['third', third]] as const) ids[name] = (await json(b, 'GET', '/users/me')).body.id;
+  });
+  after(async () => {
+    await edge?.stop();
+    await control?.stop();
+    if (dbUrl) await dropDatabase(dbUrl);
+    await pgService?.stop();
+  });
+
+  test('health, JWKS and the OpenAPI document', async () => {
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    const jwks = (await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: Array<{ alg: string; d?: string }> };
+    assert.ok(jwks.keys.length >= 1 && jwks.keys.every((k) => k.alg === 'ES256' && k.d === undefined), 'public ES256 keys only');
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    for (const p of ['/meetings', '/meetings/{id}/join', '/meetings/{id}/controls', '/meetings/{id}/chat', '/users/me', '/calendar/feed', '/auth/register']) {
+      assert.ok(doc.paths[p], `${p} documented`);
+    }
+  });
+
+  test('without a session: 401; bad input: 400 naming the field; oversized: 413; unknown: 404', async () => {
+    const anon = new Browser();
+    assert.equal((await json(anon, 'GET', '/meetings')).status, 401);
+    assert.equal((await fetch(`${base}/meetings`, { headers: { authorization: 'Bearer nonsense' } })).status, 401);
+    const bad = await json(host, 'POST', '/meetings', { kind: 'scheduled', title: 'x', startsAt: 'tomorrow', durationMinutes: 30, timeZone: 'UTC' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.field, 'startsAt');
+    const tz = await json(host, 'POST', '/meetings', { kind: 'scheduled', title: 'x', startsAt: '2026-12-01T10:00:00Z', durationMinutes: 30, timeZone: 'Mars/Olympus' });
+    assert.equal(tz.body.error.field, 'timeZone');
+    assert.equal((await json(host, 'POST', '/meetings', '{"kind":')).status, 400);
+    assert.equal((await json(host, 'POST', '/meetings', { kind: 'instant', title: 'x'.repeat(70_000) })).status, 413);
+    assert.equal((await json(host, 'GET', '/meetings/zzzzzzzzzzzz')).status, 404);
+    assert.equal((await json(host, 'GET', '/no/such/route')).status, 404);
+  });
+
+  test('profile, search and contacts', async () => {
+    const me = await json(guest, 'PATCH', '/users/me', { displayName: 'Gus G.', timeZone: 'America/New_York' });
+    assert.equal(me.status, 200);
+    assert.deepEqual([me.body.displayName, me.body.timeZone], ['Gus G.', 'America/New_York']);
+    assert.equal((await json(guest, 'PATCH', '/users/me', { timeZone: 'Nowhere/Land' })).status, 400);
+    const found = await json(host, 'GET', '/users/search?q=gus');
+    assert.deepEqual(found.body.users.map((u: { id: string }) => u.id), [ids.guest]);
+    assert.equal(found.body.users[0].email, undefined, 'no email before they are a contact');
+    assert.equal((await json(host, 'GET', '/users/search?q=g')).status, 400, 'two characters at least');
+    assert.equal((await json(host, 'POST', '/users/me/contacts', { userId: ids.guest })).status, 204);
+    assert.equal((await json(host, 'POST', '/users/me/contacts', { userId: ids.host })).status, 400);
+    assert.equal((await json(host, 'POST', '/users/me/contacts', { userId: randomUUID() })).status, 404);
+    const contacts = await json(host, 'GET', '/users/me/contacts');
+    assert.deepEqual(contacts.body.contacts.map((c: { email: string }) => c.email), ['gus@example.test']);
+    assert.equal((await json(host, 'DELETE', `/users/me/contacts/${ids.guest}`)).status, 204);
+    assert.equal((await json(host, 'DELETE', `/users/me/contacts/${ids.guest}`)).status, 404);
+  });
+
+  let meetingId: string;
+  test('a scheduled meeting with an invitee, its .ics, and the calendar feed', async () => {
+    const created = await json(host, 'POST', '/meetings', {
+      kind: 'scheduled', title: 'Planning', startsAt: '2026-12-02T15:00:00-05:00', durationMinutes: 45, timeZone: 'America/New_York',
+      settings: { waitingRoom: true, passcode: 'letmein' }, invitees: [{ email: 'gus@example.test', role: 'participant' }],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    meetingId = created.body.id;
+    assert.equal(created.body.settings.hasPasscode, true);
+    assert.equal(created.body.startsAt, '2026-12-02T20:00:00.000Z');
+    assert.equal((await json(third, 'GET', `/meetings/${meetingId}`)).status, 404, 'not invited: it does not exist for you');
+    const ics = await host.fetch(`${base}/meetings/${meetingId}/invite.ics`);
+    assert.equal(ics.status, 200);
+    assert.match(ics.headers.get('content-type')!, /text\/calendar/);
+    const text = await ics.text();
+    assert.match(text, /BEGIN:VCALENDAR/);
+    assert.match(text, /SUMMARY:Planning/);
+    assert.match(text, /DTSTART[^:]*:20261202T200000Z/);
+    assert.match(text, /gus@example\.test/);
+    assert.equal((await third.fetch(`${base}/meetings/${meetingId}/invite.ics`)).status, 404);
+    const feed = await json(guest, 'POST', '/calendar/feed');
+    assert.equal(feed.status, 201);
+    const feedText = await (await fetch(feed.body.url)).text();
+    assert.match(feedText, /SUMMARY:Planning/, 'the invitee sees it in their feed');
+    const rotated = await json(guest, 'POST', '/calendar/feed');
+    assert.equal((await fetch(feed.body.url)).status, 404, 'the old URL stops working');
+    assert.equal((await json(guest, 'DELETE', '/calendar/feed')).status, 204);
+    assert.equal((await fetch(rotated.body.url)).status, 404);
+  });
+
+  test('join through the waiting room; the token works on the edge node', async () => {
+    const hostJoin = await json(host, 'POST', `/meetings/${meetingId}/join`, {});
+    assert.equal(hostJoin.status, 200);
+    assert.equal(hostJoin.body.role, 'host');
+    assert.equal((await json(guest, 'POST', `/meetings/${meetingId}/join`, {})).body.error.code, 'wrong_passcode');
+    const waiting = await json(guest, 'POST', `/meetings/${meetingId}/join`, { passcode: 'letmein' });
+    assert.equal(waiting.status, 202);
+    assert.equal((await json(guest, 'GET', `/meetings/${meetingId}/join`)).body.state, 'waiting');
+    const list = await json(host, 'GET', `/meetings/${meetingId}/participants`);
+    assert.deepEqual(list.body.participants.filter((p: { state: string }) => p.state === 'waiting').map((p: { userId: string }) => p.userId), [ids.guest]);
+    assert.equal((await json(guest, 'POST', `/meetings/${meetingId}/controls`, { action: 'admit', participantId: ids.guest })).status, 403);
+    assert.equal((await json(host, 'POST', `/meetings/${meetingId}/controls`, { action: 'admit', participantId: ids.guest })).status, 200);
+    const admitted = await json(guest, 'POST', `/meetings/${meetingId}/join`, { passcode: 'letmein' });
+    assert.equal(admitted.status, 200);
+    assert.equal(admitted.body.nodeUrl, edge.url);
+    const client = await joinAs(edge.wsUrl, meetingId, admitted.body.token);
+    client.close();
+  });
+
+  test('chat: idempotent sends, history pages, DMs, live delivery', async () => {
+    const live: any[] = [];
+    const cookie = (b: Browser) => `mm_session=${b.cookie('mm_session')}`;
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/meetings/${meetingId}/chat/live`, { headers: { cookie: cookie(host) } });
+    ws.on('message', (d) => live.push(JSON.parse(d.toString())));
+    await waitFor('the live socket', () => live.some((f) => f.type === 'ready'));
+    const clientId = randomUUID();
+    const first = await json(guest, 'POST', `/meetings/${meetingId}/chat`, { clientId, body: 'hello 👋' });
+    assert.equal(first.status, 201);
+    const retry = await json(guest, 'POST', `/meetings/${meetingId}/chat`, { clientId, body: 'hello 👋' });
+    assert.equal(retry.status, 200);
+    assert.equal(retry.body.duplicate, true);
+    assert.equal(retry.body.message.id, first.body.message.id);
+    await json(host, 'POST', `/meetings/${meetingId}/chat`, { clientId: randomUUID(), body: 'for Gus only', recipientId: ids.guest });
+    for (let i = 0; i < 3; i++) await json(host, 'POST', `/meetings/${meetingId}/chat`, { clientId: randomUUID(), body: `note ${i}` });
+    await waitFor('live delivery of every message', () => live.filter((f) => f.type === 'message').length === 5);
+    const page1 = await json(guest, 'GET', `/meetings/${meetingId}/chat?limit=3`);
+    assert.deepEqual(page1.body.messages.map((m: { body: string }) => m.body), ['note 2', 'note 1', 'note 0']);
+    const page2 = await json(guest, 'GET', `/meetings/${meetingId}/chat?limit=3&cursor=${encodeURIComponent(page1.body.nextCursor)}`);
+    assert.deepEqual(page2.body.messages.map((m: { body: string }) => m.body), ['for Gus only', 'hello 👋']);
+    assert.equal((await json(guest, 'GET', `/meetings/${meetingId}/chat?cursor=garbage`)).status, 400);
+    assert.equal((await json(guest, 'POST', `/meetings/${meetingId}/chat`, { clientId: 'not-a-uuid', body: 'x' })).body.error.field, 'clientId');
+    assert.equal((await json(guest, 'POST', `/meetings/${meetingId}/chat`, { clientId: randomUUID(), body: 'x', recipientId: randomUUID() })).status, 404);
+    // Not in the meeting: no chat, no history, no live socket.
+    assert.equal((await json(third, 'GET', `/meetings/${meetingId}/chat`)).status, 404);
+    ws.close();
+  });
+
+  test('DMs are private to the pair', async () => {
+    // A link meeting so that a third person can be in it too.
+    const m = (await json(host, 'POST', '/meetings', { kind: 'instant', title: 'open', settings: { access: 'link' } })).body.id;
+    for (const b of [host, guest, third]) assert.equal((await json(b, 'POST', `/meetings/${m}/join`, {})).status, 200);
+    await json(host, 'POST', `/meetings/${m}/chat`, { clientId: randomUUID(), body: 'psst', recipientId: ids.guest });
+    await json(host, 'POST', `/meetings/${m}/chat`, { clientId: randomUUID(), body: 'all hands' });
+    const seen = async (b: Browser) => (await json(b, 'GET', `/meetings/${m}/chat`)).body.messages.map((x: { body: string }) => x.body);
+    assert.deepEqual(await seen(guest), ['all hands', 'psst']);
+    assert.deepEqual(await seen(third), ['all hands']);
+  });
+
+  test('host controls: mute reaches the edge; a removed participant can neither chat nor return', async () => {
+    const join = await json(guest, 'POST', `/meetings/${meetingId}/join`, { passcode: 'letmein' });
+    const client = await joinAs(edge.wsUrl, meetingId, join.body.token);
+    const closed = new Promise<{ code: number }>((resolve) => client.onClose(resolve));
+    assert.equal((await json(guest, 'POST', `/meetings/${meetingId}/controls`, { action: 'remove', participantId: ids.host })).status, 403);
+    const mute = await json(host, 'POST', `/meetings/${meetingId}/controls`, { action: 'mute', participantId: ids.guest });
+    assert.deepEqual(mute.body, { action: 'mute', affected: 0 }, 'joined without a microphone: nothing to mute');
+    assert.equal((await json(host, 'POST', `/meetings/${meetingId}/controls`, { action: 'mute' })).status, 400, 'mute needs a participant');
+    const removed = await json(host, 'POST', `/meetings/${meetingId}/controls`, { action: 'remove', participantId: ids.guest });
+    assert.deepEqual(removed.body, { action: 'remove', affected: 1 });
+    assert.equal((await closed).code, 4410);
+    const chat = await json(guest, 'POST', `/meetings/${meetingId}/chat`, { clientId: randomUUID(), body: 'let me back' });
+    assert.equal(chat.status, 403);
+    assert.equal((await json(guest, 'POST', `/meetings/${meetingId}/join`, { passcode: 'letmein' })).body.error.code, 'removed');
+  });
+
+  test('metrics', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    assert.match(text, /^control_http_requests_total\{route="\/meetings\/:id\/join",method="POST",status="200"\} [1-9]/m);
+    assert.match(text, /^control_http_request_duration_seconds_bucket\{le="0.5",route="\/meetings",method="POST"\} [1-9]/m);
+    assert.match(text, /^control_http_errors_total\{route="\/meetings\/:id\/chat",code="403"\} [1-9]/m);
+    assert.match(text, /^control_db_pool_connections\{state="total"\} [1-9]/m);
+    assert.match(text, /^control_chat_store_query_seconds_count\{op="[a-z_]+"\} [1-9]/m);
+  });
+});
