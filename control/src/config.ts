@@ -33,6 +33,9 @@ export const ControlConfig = z.object({
   /** Secure cookies (on behind HTTPS). */
   secureCookies: z.coerce.boolean().default(false),
   joinTokenTtlSeconds: z.coerce.number().int().min(30).max(3600).default(300),
+  /** Join requests per client IP: a burst, then this many per second. */
+  joinRateBurst: z.coerce.number().int().min(1).default(20),
+  joinRatePerSecond: z.coerce.number().positive().default(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ControlConfig = z.output<typeof ControlConfig>;
@@ -52,6 +55,8 @@ const ENV: Record<keyof ControlConfigInput, string> = {
   externalIdps: 'EXTERNAL_IDPS',
   secureCookies: 'CONTROL_SECURE_COOKIES',
   joinTokenTtlSeconds: 'JOIN_TOKEN_TTL_SECONDS',
+  joinRateBurst: 'JOIN_RATE_BURST',
+  joinRatePerSecond: 'JOIN_RATE_PER_SECOND',
   logLevel: 'CONTROL_LOG_LEVEL',
 };
 export const CONTROL_ENV = ENV;

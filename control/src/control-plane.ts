@@ -24,6 +24,7 @@ import { migrate } from './db/migrate.js';
 import { Api } from './http/api.js';
 import type { AppEnv } from './http/context.js';
 import { HttpError, errorResponse } from './http/errors.js';
+import { RateLimiter } from './http/rate-limit.js';
 import { createIdentity, type Identity } from './identity/index.js';
 import { KeyStore } from './keys.js';
 import { EdgeClient } from './meetings/edge-client.js';
@@ -49,6 +50,8 @@ export class ControlPlane {
   private server: http.Server | null = null;
   private readonly hub = new ChatHub();
   private metrics: ReturnType<typeof createControlMetrics> | null = null;
+  /** Requests being handled (their client may have gone): stop() waits for them before closing the database. */
+  private inflight = 0;
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.log = options.logger ?? pino({ level: options.config.logLevel, base: { service: 'control' } });
@@ -110,7 +113,12 @@ export class ControlPlane {
       app.notFound((c) => errorResponse(c, new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));
       app.use('*', async (c, next) => {
         const start = performance.now();
-        await next();
+        this.inflight++;
+        try {
+          await next();
+        } finally {
+          this.inflight--;
+        }
         this.log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - start) }, 'request');
       });
       app.use('*', this.metrics.middleware);
@@ -139,7 +147,7 @@ export class ControlPlane {
       const api = new Api(app);
       this.identity.mount(app, api);
       userRoutes(api, new Users(this.pool));
-      meetingRoutes(api, meetings);
+      meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }));
       calendarRoutes(api, new Calendar(this.pool, meetings, cfg.publicUrl));
       chatRoutes(api, this.chat, meetings, this.hub);
       const doc = api.openapi({ title: 'MeshMeet control plane', version: '1' });
@@ -173,8 +181,13 @@ export class ControlPlane {
     const server = this.server;
     this.server = null;
     if (server) {
+      // Let requests in flight finish (bounded), then cut what is left: only then close the database under them.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const until = Date.now() + 5000;
+      while (this.inflight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
     }
     await this.identity?.close().catch(() => undefined);
     await this.chat?.close().catch(() => undefined);

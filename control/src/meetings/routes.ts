@@ -2,14 +2,14 @@
 import { z } from 'zod';
 import type { Api } from '../http/api.js';
 import { clientIp } from '../http/context.js';
-import { rateLimit, RateLimiter } from '../http/rate-limit.js';
+import { rateLimit, type RateLimiter } from '../http/rate-limit.js';
 import { ROLES } from './policy.js';
 import {
   ControlRequest, ControlResponse, CreateMeeting, Invitee, JoinRequest, JoinResponse, MeetingView, ParticipantView, UpdateMeeting,
 } from './schemas.js';
 import type { Meetings } from './service.js';
 
-export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter = new RateLimiter({ burst: 20, perSecond: 1 })): void {
+export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLimiter): void {
   const tag = 'meetings';
   api.app.use('/meetings/:id/join', rateLimit(joinLimiter, (c) => clientIp(c)));
 
