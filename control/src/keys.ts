@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import * as jose from 'jose';
 import type pg from 'pg';
+import { withTransaction } from './db/transaction.js';
 
 export type KeyPurpose = 'join' | 'oidc';
 export const RETIRED_KEY_GRACE_SECONDS = 24 * 3600;
@@ -65,18 +66,10 @@ export class KeyStore {
     const meta = { kid, alg: 'ES256', use: 'sig' };
     const priv = { ...(await jose.exportJWK(privateKey)), ...meta };
     const pub = { ...(await jose.exportJWK(publicKey)), ...meta };
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await withTransaction(this.pool, async (client) => {
       await client.query('UPDATE signing_keys SET retired_at = now() WHERE purpose = $1 AND retired_at IS NULL', [this.purpose]);
       await client.query('INSERT INTO signing_keys (kid, purpose, private_jwk, public_jwk) VALUES ($1, $2, $3, $4)', [kid, this.purpose, priv, pub]);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     this.signer = null;
     return kid;
   }

@@ -1,6 +1,7 @@
 /** The identity module's own queries on `users` and `external_identities`. */
 import type pg from 'pg';
 import type { AuthUser } from '../http/context.js';
+import { withTransaction } from '../db/transaction.js';
 
 export interface UserRow extends AuthUser {
   passwordHash: string | null;
@@ -53,9 +54,7 @@ export class IdentityUsers {
    * account is refused rather than linked (DuplicateEmailError).
    */
   async findOrCreateExternal(e: { issuer: string; subject: string; email: string; emailVerified: boolean; displayName: string }): Promise<UserRow> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.pool, async (client) => {
       // One sign-in at a time per identity, so that two parallel first sign-ins do not create two users.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${e.issuer}\n${e.subject}`]);
       const linked = await client.query<UserRow>(
@@ -71,13 +70,7 @@ export class IdentityUsers {
         user ??= await this.create({ email: e.email, displayName: e.displayName, passwordHash: null }, client);
         await client.query('INSERT INTO external_identities (issuer, subject, user_id) VALUES ($1, $2, $3)', [e.issuer, e.subject, user.id]);
       }
-      await client.query('COMMIT');
       return user;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 }

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { HostCommand } from '../../../edge-node/protocol/commands.js';
 import { HttpError, badRequest, forbidden, notFound } from '../http/errors.js';
 import type { AuthUser } from '../http/context.js';
+import { withTransaction } from '../db/transaction.js';
 import { hashPassword, verifyPassword } from '../secrets.js';
 import type { EdgeClient } from './edge-client.js';
 import {
@@ -76,9 +77,8 @@ export class Meetings {
   async create(owner: AuthUser, input: CreateMeeting): Promise<MeetingView> {
     const id = newMeetingId();
     const s = input.settings;
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const passcodeHash = s.passcode ? await hashPassword(s.passcode) : null;
+    await withTransaction(this.pool, async (client) => {
       await client.query(
         `INSERT INTO meetings (id, owner_id, title, kind, starts_at, duration_minutes, time_zone, access, passcode_hash,
            waiting_room, mute_on_entry, screen_share, webinar, max_participants)
@@ -87,17 +87,11 @@ export class Meetings {
           input.kind === 'scheduled' ? input.startsAt : null,
           input.kind === 'scheduled' ? input.durationMinutes : null,
           input.kind === 'scheduled' ? input.timeZone : 'UTC',
-          s.access, s.passcode ? await hashPassword(s.passcode) : null,
+          s.access, passcodeHash,
           s.waitingRoom, s.muteOnEntry, s.screenShare, s.webinar, s.maxParticipants],
       );
       for (const inv of input.invitees) await this.addInvitee(client, id, owner.id, inv.email, inv.role);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     return this.view(owner, id);
   }
 
