@@ -18,23 +18,29 @@ interface KeyRow {
   retired_at: Date | null;
 }
 
+/** How long an instance keeps signing with the key it loaded before it looks for a newer one. */
+export const SIGNER_REFRESH_MS = 60_000;
+
 export class KeyStore {
-  private signer: { kid: string; key: CryptoKey } | null = null;
+  private signer: { kid: string; key: CryptoKey; at: number } | null = null;
 
   constructor(
     private readonly pool: pg.Pool,
     readonly purpose: KeyPurpose,
   ) {}
 
-  /** The signing key, creating the first one if there is none. */
+  /** The signing key (a rotation elsewhere is picked up within a minute), creating the first one if there is none. */
   async current(): Promise<{ kid: string; key: CryptoKey }> {
-    if (this.signer) return this.signer;
+    if (this.signer && Date.now() - this.signer.at < SIGNER_REFRESH_MS) return this.signer;
     let row = await this.newest();
     if (!row) {
       await this.rotate();
       row = (await this.newest())!;
     }
-    this.signer = { kid: row.kid, key: (await jose.importJWK(row.private_jwk, 'ES256')) as CryptoKey };
+    if (this.signer?.kid !== row.kid) {
+      this.signer = { kid: row.kid, key: (await jose.importJWK(row.private_jwk, 'ES256')) as CryptoKey, at: Date.now() };
+    }
+    this.signer.at = Date.now();
     return this.signer;
   }
 

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { ControlPlane, loadControlConfig } from '../../control/index.js';
+import { KeyStore } from '../../control/src/keys.js';
 import { freePortBase, startEdge, waitFor, type TestEdge } from '../helpers/edge.js';
 import { Browser, signedIn } from '../helpers/http-browser.js';
 import { dropDatabase, freshDatabase, postgres, type PostgresService } from '../helpers/services.js';
@@ -205,6 +206,16 @@ describe('control plane API', { timeout: 300_000 }, () => {
     const chat = await json(guest, 'POST', `/meetings/${meetingId}/chat`, { clientId: randomUUID(), body: 'let me back' });
     assert.equal(chat.status, 403);
     assert.equal((await json(guest, 'POST', `/meetings/${meetingId}/join`, { passcode: 'letmein' })).body.error.code, 'removed');
+  });
+
+  test('join-key rotation: the old key stays published, a token it signed still opens the edge node', async () => {
+    const m = (await json(host, 'POST', '/meetings', { kind: 'instant', title: 'rotation' })).body.id;
+    const before = (await json(host, 'POST', `/meetings/${m}/join`, {})).body.token as string;
+    const oldKid = JSON.parse(Buffer.from(before.split('.')[0]!, 'base64url').toString()).kid;
+    const newKid = await new KeyStore(control.pool!, 'join').rotate();
+    const kids = ((await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+    assert.deepEqual(kids.sort(), [oldKid, newKid].sort());
+    (await joinAs(edge.wsUrl, m, before)).close();
   });
 
   test('metrics', async () => {
