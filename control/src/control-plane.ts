@@ -48,6 +48,7 @@ export class ControlPlane {
   private embedded: { stop(): Promise<void> } | null = null;
   private identity: Identity | null = null;
   private server: http.Server | null = null;
+  private wss: WebSocketServer | null = null;
   private readonly hub = new ChatHub();
   private metrics: ReturnType<typeof createControlMetrics> | null = null;
   /** Requests being handled (their client may have gone): stop() waits for them before closing the database. */
@@ -170,6 +171,7 @@ export class ControlPlane {
         });
       });
       this.server = server;
+      this.wss = wss;
       this.log.info({ url: this.url, chat: cfg.cassandraContactPoints ? 'cassandra' : 'postgres' }, 'control plane listening');
     } catch (err) {
       await this.stop();
@@ -180,6 +182,10 @@ export class ControlPlane {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;
+    // Upgraded sockets (chat live) are not the HTTP server's connections any more: server.close() would wait for them.
+    const sockets = [...(this.wss?.clients ?? [])];
+    this.wss = null;
+    for (const ws of sockets) ws.close(1001, 'control plane stopping');
     if (server) {
       // Let requests in flight finish (bounded), then cut what is left: only then close the database under them.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -187,6 +193,7 @@ export class ControlPlane {
       const until = Date.now() + 5000;
       while (this.inflight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       server.closeAllConnections();
+      for (const ws of sockets) ws.terminate();
       await closed;
     }
     await this.identity?.close().catch(() => undefined);
