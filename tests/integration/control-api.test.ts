@@ -1,23 +1,22 @@
 /**
- * The control plane over HTTP, as a client sees it: a real ControlPlane (real PostgreSQL, chat in PostgreSQL here;
- * Cassandra in chat-store and e2e tests) and a real edge node that trusts its JWKS. Users sign in through the real
- * OIDC flow. Covers bad input, 401/403/404, the OpenAPI document, users and contacts, calendar, chat (idempotent
- * sends, history, DMs, live delivery, a removed participant refused), the join token working on the edge, metrics.
+ * The control plane over HTTP, as a client sees it, on the system the end-to-end tests start
+ * (tests/helpers/system.ts: real PostgreSQL, chat in PostgreSQL here, a real edge node trusting its JWKS). Users
+ * sign in through the real OIDC flow. Covers bad input, 401/403/404, the OpenAPI document, users and contacts,
+ * calendar, chat (idempotent sends, history, DMs, live delivery, a removed participant refused), the join token
+ * working on the edge, key rotation, metrics.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
 import WebSocket from 'ws';
-import { ControlPlane, loadControlConfig } from '../../control/index.js';
+import type { ControlPlane } from '../../control/index.js';
 import { KeyStore } from '../../control/src/keys.js';
-import { freePortBase, startEdge, waitFor, type TestEdge } from '../helpers/edge.js';
+import { waitFor, type TestEdge } from '../helpers/edge.js';
 import { Browser, signedIn } from '../helpers/http-browser.js';
-import { dropDatabase, freshDatabase, postgres, type PostgresService } from '../helpers/services.js';
+import { startSystem, type TestSystem } from '../helpers/system.js';
 import { joinAs } from '../helpers/ws-client.js';
 
-let pgService: PostgresService;
-let dbUrl: string;
+let system: TestSystem;
 let control: ControlPlane;
 let edge: TestEdge;
 let base: string;
@@ -38,28 +37,14 @@ async function json(b: Browser, method: string, path: string, body?: unknown): P
 
 describe('control plane API', { timeout: 300_000 }, () => {
   before(async () => {
-    pgService = await postgres();
-    dbUrl = await freshDatabase(pgService.url);
-    const controlPort = await freePortBase(1);
-    const edgePort = (await freePortBase(1)) + 0;
-    base = `http://127.0.0.1:${controlPort}`;
-    control = new ControlPlane({
-      config: loadControlConfig({}, { httpPort: controlPort, publicUrl: base, databaseUrl: dbUrl, edgeNodeUrl: `http://127.0.0.1:${edgePort}` }),
-      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    });
-    await control.start();
-    edge = await startEdge({ workers: 1, httpPort: edgePort, jwks: `${base}/.well-known/jwks.json` });
+    system = await startSystem();
+    ({ control, edge, controlUrl: base } = system);
     host = await signedIn(base, 'hana@example.test', 'hana-password-1', 'Hana Host');
     guest = await signedIn(base, 'gus@example.test', 'gus-password-12', 'Gus Guest');
     third = await signedIn(base, 'tia@example.test', 'tia-password-12', 'Tia Third');
     for (const [name, b] of [['host', host], ['guest', guest], ['third', third]] as const) ids[name] = (await json(b, 'GET', '/users/me')).body.id;
   });
-  after(async () => {
-    await edge?.stop();
-    await control?.stop();
-    if (dbUrl) await dropDatabase(dbUrl);
-    await pgService?.stop();
-  });
+  after(async () => system?.stop());
 
   test('health, JWKS and the OpenAPI document', async () => {
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
