@@ -38,6 +38,7 @@ export interface MeetingRow {
 }
 
 export type ParticipantState = 'waiting' | 'admitted' | 'denied' | 'removed';
+type ParticipantRow = { state: ParticipantState; role: Role; display_name: string };
 
 /** Meeting ids: 12 characters of [a-z0-9], url-safe and valid as edge meeting ids. */
 export function newMeetingId(): string {
@@ -108,21 +109,25 @@ export class Meetings {
     return user.id;
   }
 
-  /** The meeting and the user's role in it; 404 (never 403) for a private meeting the user is not invited to. */
-  async access(user: AuthUser, id: string): Promise<{ m: MeetingRow; role: Role }> {
+  /**
+   * The meeting, the user's role in it, and their participant row (null if they never asked to join), in one query;
+   * 404 (never 403) for a private meeting the user is not invited to.
+   */
+  async access(user: AuthUser, id: string): Promise<{ m: MeetingRow; role: Role; self: ParticipantRow | null }> {
     if (!/^[a-z0-9]{1,64}$/.test(id)) throw notFound('no such meeting');
-    const { rows } = await this.pool.query<MeetingRow & { member_role: Role | null }>(
-      `SELECT m.*, mm.role AS member_role FROM meetings m
+    const { rows } = await this.pool.query<MeetingRow & { member_role: Role | null; p_state: ParticipantState | null; p_role: Role | null; p_name: string | null }>(
+      `SELECT m.*, mm.role AS member_role, mp.state AS p_state, mp.role AS p_role, mp.display_name AS p_name FROM meetings m
          LEFT JOIN meeting_members mm ON mm.meeting_id = m.id AND mm.user_id = $2
+         LEFT JOIN meeting_participants mp ON mp.meeting_id = m.id AND mp.user_id = $2
         WHERE m.id = $1`,
       [id, user.id],
     );
     const row = rows[0];
     const role = row && roleOf({ ownerId: row.owner_id, access: row.access, webinar: row.webinar }, user.id, row.member_role);
     if (!row || !role) throw notFound('no such meeting');
+    const self = row.p_state ? { state: row.p_state, role: row.p_role!, display_name: row.p_name! } : null;
     // A co-host appointed during the meeting is recorded on the participant row.
-    const p = await this.participant(id, user.id);
-    return { m: row, role: p && p.role === 'cohost' && role !== 'host' ? 'cohost' : role };
+    return { m: row, role: self?.role === 'cohost' && role !== 'host' ? 'cohost' : role, self };
   }
 
   async view(user: AuthUser, id: string): Promise<MeetingView> {
@@ -199,8 +204,8 @@ export class Meetings {
     return rows.map((r) => ({ userId: r.user_id, email: r.email, displayName: r.display_name, role: r.role }));
   }
 
-  private async participant(meetingId: string, userId: string) {
-    const { rows } = await this.pool.query<{ state: ParticipantState; role: Role; display_name: string }>(
+  private async participant(meetingId: string, userId: string): Promise<ParticipantRow | null> {
+    const { rows } = await this.pool.query<ParticipantRow>(
       'SELECT state, role, display_name FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2',
       [meetingId, userId],
     );
@@ -216,15 +221,14 @@ export class Meetings {
   /** Admitted participant state, for chat and other in-meeting actions. */
   async requireAdmitted(user: AuthUser, id: string): Promise<{ m: MeetingRow; role: Role }> {
     const a = await this.access(user, id);
-    const p = await this.participant(id, user.id);
+    const p = a.self;
     if (p?.state === 'removed') throw forbidden('you were removed from this meeting');
     if (p?.state !== 'admitted') throw forbidden('join the meeting first');
     return a;
   }
 
   async join(user: AuthUser, id: string, passcode: string | undefined, clientKey: string): Promise<JoinResult> {
-    const { m, role } = await this.access(user, id);
-    const existing = await this.participant(id, user.id);
+    const { m, role, self: existing } = await this.access(user, id);
     const lock = await this.pool.query<{ failures: number; locked_until: Date | null }>(
       'SELECT failures, locked_until FROM passcode_failures WHERE meeting_id = $1 AND client_key = $2',
       [id, clientKey],
@@ -286,8 +290,7 @@ export class Meetings {
 
   /** The joiner's own state (a waiting joiner polls this, or listens on the live socket). */
   async myState(user: AuthUser, id: string): Promise<{ state: ParticipantState | null }> {
-    await this.access(user, id);
-    return { state: (await this.participant(id, user.id))?.state ?? null };
+    return { state: (await this.access(user, id)).self?.state ?? null };
   }
 
   async participants(user: AuthUser, id: string) {
