@@ -25,15 +25,7 @@ let guest: Browser;
 let third: Browser;
 const ids: Record<string, string> = {};
 
-async function json(b: Browser, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await b.fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
-}
+const json = (b: Browser, method: string, path: string, body?: unknown) => b.json(method, `${base}${path}`, body);
 
 describe('control plane API', { timeout: 300_000 }, () => {
   before(async () => {
