@@ -1,6 +1,6 @@
 /**
  * End to end in real headless Chromium against a real edge node: three participants meet, each receives the others'
- * audio and video (inbound-rtp packets and decoded frames grow), a pin moves a participant who is not the active
+ * audio and video (inbound-rtp packets and decoded frames grow), the active speaker is named to all, a pin moves a participant who is not the active
  * speaker to the top layer, one shares a screen through the product's Share Screen path and the others decode it,
  * the node's byte counters show the media it forwarded, one leaves and the others drop its tiles, and a token for
  * another meeting is refused.
@@ -81,6 +81,18 @@ describe('a meeting in Chromium', { timeout: 300_000 }, () => {
     // The page shows a named tile per remote participant.
     const names = await pages.get('alice')!.locator('#grid .tile:not(.self) .name').allTextContents();
     assert.deepEqual(names.sort(), ['Name bob', 'Name carol']);
+  });
+
+  test('the active speaker reaches every client over signalling', async () => {
+    // Only carol makes a sound: the node's ActiveSpeakerObserver must name her to everyone.
+    for (const id of ['alice', 'bob']) await pages.get(id)!.click('#btn-mic');
+    for (const viewer of ['alice', 'bob']) {
+      await waitFor(`${viewer} to hear that carol is speaking`, () =>
+        pages.get(viewer)!.evaluate(() => window.meshmeet.client()?.activeSpeakerId === 'carol'), 60_000);
+    }
+    await waitFor('alice\'s participant list to mark carol as speaking', async () =>
+      (await pages.get('alice')!.locator('#participant-list li.speaking').allTextContents()).join().includes('Name carol'));
+    for (const id of ['alice', 'bob']) await pages.get(id)!.click('#btn-mic');
   });
 
   test('pinning a participant who is not the active speaker moves them to the high layer, the other to a lower one', async () => {
