@@ -26,6 +26,8 @@ export interface SystemOptions {
   workers?: number;
   /** Control plane settings of this test (e.g. its join rate limit). */
   control?: Partial<ControlConfigInput>;
+  /** The control plane's clock for timed key refreshes (default Date.now). */
+  clock?: () => number;
 }
 
 export interface TestSystem {
@@ -84,7 +86,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     const edge = await startEdge({ workers, httpPort: base + 1, rtcBasePort: base + 2, jwks: `${controlUrl}/.well-known/jwks.json` });
     cleanups.push(() => edge.stop());
 
-    let control = new ControlPlane({ config, logger, webRoot: WEB_ROOT });
+    let control = new ControlPlane({ config, logger, webRoot: WEB_ROOT, clock: opts.clock });
     await control.start();
     cleanups.push(() => control.stop());
 
@@ -99,7 +101,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       config,
       restartControl: async () => {
         await control.stop();
-        control = new ControlPlane({ config, logger, webRoot: WEB_ROOT });
+        control = new ControlPlane({ config, logger, webRoot: WEB_ROOT, clock: opts.clock });
         await control.start();
       },
       stop: stopAll,
