@@ -64,3 +64,19 @@ export class RawSocket {
     throw new Error(`no response with id ${id}`);
   }
 }
+
+/** Resolves with the error of a socket whose upgrade the server refused (e.g. "Unexpected server response: 404"); rejects if it opens. */
+export function upgradeRefused(ws: WebSocket, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer to the upgrade after ${timeoutMs} ms`)), timeoutMs);
+    ws.once('open', () => {
+      clearTimeout(timer);
+      ws.close();
+      reject(new Error('the upgrade was accepted'));
+    });
+    ws.once('error', (err) => {
+      clearTimeout(timer);
+      resolve(err.message);
+    });
+  });
+}

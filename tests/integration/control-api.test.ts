@@ -17,7 +17,7 @@ import { KeyStore } from '../../control/src/keys.js';
 import { waitFor, type TestEdge } from '../helpers/edge.js';
 import { Browser, signedIn } from '../helpers/http-browser.js';
 import { startSystem, type TestSystem } from '../helpers/system.js';
-import { closed, joinAs, opusRtpParameters } from '../helpers/ws-client.js';
+import { closed, joinAs, opusRtpParameters, upgradeRefused } from '../helpers/ws-client.js';
 import { CloseCodes } from '../../edge-node/protocol/signalling.js';
 import { SIGNER_REFRESH_MS } from '../../control/src/keys.js';
 
@@ -193,8 +193,7 @@ describe('control plane API', { timeout: 300_000 }, () => {
     assert.equal((await json(third, 'GET', `/meetings/${meetingId}/chat`)).status, 404);
     assert.equal((await json(third, 'POST', `/meetings/${meetingId}/chat`, { clientId: randomUUID(), body: 'let me in' })).status, 404);
     const stranger = new WebSocket(`${base.replace('http', 'ws')}/meetings/${meetingId}/chat/live`, { headers: { cookie: `mm_session=${third.cookie('mm_session')}` } });
-    const refused = await new Promise<Error>((resolve) => stranger.once('error', resolve));
-    assert.match(refused.message, /404/);
+    assert.match(await upgradeRefused(stranger), /404/);
     ws.close();
   });
 
@@ -227,7 +226,7 @@ describe('control plane API', { timeout: 300_000 }, () => {
     assert.equal((await json(host, 'POST', `/meetings/${m}/controls`, { action: 'remove', participantId: ids.third })).status, 200);
     assert.equal((await thirdClosed).code, 4403);
     const again = new WebSocket(`${base.replace('http', 'ws')}/meetings/${m}/chat/live`, { headers: { cookie: `mm_session=${third.cookie('mm_session')}` } });
-    assert.match((await new Promise<Error>((resolve) => again.once('error', resolve))).message, /403/);
+    assert.match(await upgradeRefused(again), /403/);
     // The others stay connected and keep receiving.
     await json(guest, 'POST', `/meetings/${m}/chat`, { clientId: randomUUID(), body: 'still here' });
     await waitFor('host to get \'still here\'', () => bodies('host').includes('still here'));

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { CloseCodes, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '../../edge-node/protocol/signalling.js';
 import { loadDevKeys, mintJoinToken } from '../../edge-node/index.js';
 import { startEdge, waitFor, watchMediasoup, type MediasoupWatch, type TestEdge } from '../helpers/edge.js';
-import { RawSocket, closed, connect, joinAs, opusRtpParameters } from '../helpers/ws-client.js';
+import { RawSocket, closed, connect, joinAs, opusRtpParameters, upgradeRefused } from '../helpers/ws-client.js';
 import type { SignallingClient } from '../../web/src/signalling-client.js';
 
 let edge: TestEdge;
@@ -68,8 +68,7 @@ describe('signalling', { timeout: 120_000 }, () => {
     });
     test('an unknown path is refused at the upgrade', async () => {
       const ws = new WebSocket(`${edge.wsUrl}/nope`);
-      const err = await new Promise<Error>((resolve) => ws.once('error', resolve));
-      assert.match(err.message, /404/);
+      assert.match(await upgradeRefused(ws), /404/);
     });
   });
 
