@@ -21,10 +21,13 @@ if [ -z "${MESHMEET_TEST_PG_URL:-}" ]; then
   export MESHMEET_TEST_PG_URL="$PG_URL"
 fi
 if [ -z "${MESHMEET_TEST_CASSANDRA:-}" ]; then
-  out=$(bash scripts/cassandra/start.sh)
+  # Free ports (CQL and storage), never 9042/7000: two runs on one machine must not collide.
+  out=$(CASSANDRA_PORT=auto bash scripts/cassandra/start.sh)
   eval "$out"
   export MESHMEET_TEST_CASSANDRA="127.0.0.1:$CASSANDRA_PORT"
 fi
 
 mapfile -t files < <(find tests -name '*.test.ts' | sort)
-node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# Each file is one test for the runner: --test-timeout bounds a whole file, so a hang fails clearly (as cancelled,
+# naming the file) instead of running into CI's limit. The slowest file takes a few minutes; raise it by hand if needed.
+node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-timeout="${MESHMEET_TEST_FILE_TIMEOUT_MS:-600000}" "${files[@]}"

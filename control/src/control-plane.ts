@@ -39,6 +39,8 @@ export interface ControlPlaneOptions {
   logger?: Logger;
   /** Folder of the built web app, served at /app/. */
   webRoot?: string;
+  /** The clock (ms) of timed key refreshes; tests inject one instead of waiting a minute. */
+  clock?: () => number;
 }
 
 export class ControlPlane {
@@ -99,7 +101,7 @@ export class ControlPlane {
       }
       await this.chat.init();
 
-      const joinKeys = new KeyStore(this.pool, 'join');
+      const joinKeys = new KeyStore(this.pool, 'join', this.options.clock);
       await joinKeys.current();
       this.identity = await createIdentity({ pool: this.pool, config: cfg, log: this.log, keys: new KeyStore(this.pool, 'oidc') });
       const edge = new EdgeClient(joinKeys, cfg.publicUrl, cfg.edgeNodeUrl.replace(/\/$/, ''), cfg.joinTokenTtlSeconds);

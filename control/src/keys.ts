@@ -27,20 +27,22 @@ export class KeyStore {
   constructor(
     private readonly pool: pg.Pool,
     readonly purpose: KeyPurpose,
+    /** The clock (ms) that times the minute above; tests inject one instead of waiting. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** The signing key (a rotation elsewhere is picked up within a minute), creating the first one if there is none. */
   async current(): Promise<{ kid: string; key: CryptoKey }> {
-    if (this.signer && Date.now() - this.signer.at < SIGNER_REFRESH_MS) return this.signer;
+    if (this.signer && this.clock() - this.signer.at < SIGNER_REFRESH_MS) return this.signer;
     let row = await this.newest();
     if (!row) {
       await this.rotate();
       row = (await this.newest())!;
     }
     if (this.signer?.kid !== row.kid) {
-      this.signer = { kid: row.kid, key: (await jose.importJWK(row.private_jwk, 'ES256')) as CryptoKey, at: Date.now() };
+      this.signer = { kid: row.kid, key: (await jose.importJWK(row.private_jwk, 'ES256')) as CryptoKey, at: this.clock() };
     }
-    this.signer.at = Date.now();
+    this.signer.at = this.clock();
     return this.signer;
   }
 

@@ -4,9 +4,10 @@
 #
 # Env (all optional):
 #   CASSANDRA_DIR            data/conf/log dir (default: a new mktemp dir)
-#   CASSANDRA_PORT           native (CQL) port              (default 9042 + CASSANDRA_PORT_OFFSET)
-#   CASSANDRA_PORT_OFFSET    shifts the default ports       (default 0)
-#   CASSANDRA_STORAGE_PORT   internode port                 (default 7000 + (CASSANDRA_PORT - 9042))
+#   CASSANDRA_PORT           native (CQL) port, or `auto`: a free one picked at random in 22100..39099, whose
+#                            storage port is free too (default: auto; 9042 + CASSANDRA_PORT_OFFSET if that is set)
+#   CASSANDRA_PORT_OFFSET    fixed ports 9042 + offset / 7000 + offset (unset: free ports)
+#   CASSANDRA_STORAGE_PORT   internode port                 (default CASSANDRA_PORT - 2042; with `auto`, free too)
 #   CASSANDRA_JMX_PORT       enable local-only JMX (nodetool) on this port (default: JMX off)
 #   CASSANDRA_HEAP_MIN/MAX   JVM heap                        (default 256m / 768m)
 #   CASSANDRA_START_TIMEOUT  seconds to wait for CQL         (default 180)
@@ -31,8 +32,17 @@ LIB="$(bash "$HERE/fetch.sh" | tail -1)"
 [[ -d "$LIB" ]] || die "fetch.sh did not produce a lib dir"
 VERSION="$(cat "$LIB/.complete")"
 
-OFFSET="${CASSANDRA_PORT_OFFSET:-0}"
-PORT="${CASSANDRA_PORT:-$((9042 + OFFSET))}"
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [[ -n "${CASSANDRA_PORT_OFFSET:-}" ]]; then PORT="${CASSANDRA_PORT:-$((9042 + CASSANDRA_PORT_OFFSET))}"; else PORT="${CASSANDRA_PORT:-auto}"; fi
+if [[ "$PORT" == auto ]]; then
+  PORT=""
+  for ((i = 0; i < 50; i++)); do
+    p=$((22100 + RANDOM % 17000))
+    s="${CASSANDRA_STORAGE_PORT:-$((p - 2042))}"
+    if ! port_in_use "$p" && ! port_in_use "$s"; then PORT=$p; break; fi
+  done
+  [[ -n "$PORT" ]] || die "no free port pair (CQL, storage) found in 50 tries (set CASSANDRA_PORT)"
+fi
 STORAGE_PORT="${CASSANDRA_STORAGE_PORT:-$((PORT - 2042))}"
 JMX_PORT="${CASSANDRA_JMX_PORT:-}"
 HEAP_MIN="${CASSANDRA_HEAP_MIN:-256m}"
@@ -41,7 +51,7 @@ TIMEOUT="${CASSANDRA_START_TIMEOUT:-180}"
 
 for p in "$PORT" "$STORAGE_PORT" $JMX_PORT; do
   [[ "$p" =~ ^[0-9]+$ && "$p" -ge 1024 && "$p" -le 65535 ]] || die "invalid port '$p' (CQL $PORT, storage $STORAGE_PORT)"
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+  if port_in_use "$p"; then
     die "port 127.0.0.1:$p is already in use (set CASSANDRA_PORT / CASSANDRA_PORT_OFFSET / CASSANDRA_STORAGE_PORT)"
   fi
 done

@@ -1,7 +1,9 @@
 /**
  * End to end in real headless Chromium against a real edge node: three participants meet, each receives the others'
- * audio and video (inbound-rtp packets and decoded frames grow), one shares a screen that the others decode, one
- * leaves and the others drop its tiles, and a token for another meeting is refused.
+ * audio and video (inbound-rtp packets and decoded frames grow), the active speaker is named to all, a pin moves a participant who is not the active
+ * speaker to the top layer, one shares a screen through the product's Share Screen path and the others decode it,
+ * the node's byte counters show the media it forwarded, one leaves and the others drop its tiles, and a token for
+ * another meeting is refused.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -81,44 +83,58 @@ describe('a meeting in Chromium', { timeout: 300_000 }, () => {
     assert.deepEqual(names.sort(), ['Name bob', 'Name carol']);
   });
 
-  test('the server sends the pinned participant\'s high layer and a lower one for the thumbnail', async () => {
-    const alice = pages.get('alice')!;
-    await alice.click('.tile[data-participant-id="bob"]');
-    await waitFor('bob at the top layer and carol below it, as alice sees them', async () => {
-      const list = await stats(alice);
-      const bob = find(list, 'bob', 'camera')?.spatialLayer;
-      const carol = find(list, 'carol', 'camera')?.spatialLayer;
-      return bob === 2 && carol !== null && carol !== undefined && carol < 2;
-    }, 60_000);
-    await alice.click('.tile[data-participant-id="bob"]'); // unpin
+  test('the active speaker reaches every client over signalling', async () => {
+    // Only carol makes a sound: the node's ActiveSpeakerObserver must name her to everyone.
+    for (const id of ['alice', 'bob']) await pages.get(id)!.click('#btn-mic');
+    for (const viewer of ['alice', 'bob']) {
+      await waitFor(`${viewer} to hear that carol is speaking`, () =>
+        pages.get(viewer)!.evaluate(() => window.meshmeet.client()?.activeSpeakerId === 'carol'), 60_000);
+    }
+    await waitFor('alice\'s participant list to mark carol as speaking', async () =>
+      (await pages.get('alice')!.locator('#participant-list li.speaking').allTextContents()).join().includes('Name carol'));
+    for (const id of ['alice', 'bob']) await pages.get(id)!.click('#btn-mic');
   });
 
-  test('a screen share reaches the others and is decoded', async () => {
+  test('pinning a participant who is not the active speaker moves them to the high layer, the other to a lower one', async () => {
     const alice = pages.get('alice')!;
-    const how = await alice.evaluate(async () => {
-      try {
-        await window.meshmeet.shareScreen();
-        return 'getDisplayMedia';
-      } catch {
-        // Headless Chromium may refuse screen capture: share an animated canvas instead.
-        const canvas = Object.assign(document.createElement('canvas'), { width: 1280, height: 720 });
-        const g = canvas.getContext('2d')!;
-        let n = 0;
-        setInterval(() => {
-          g.fillStyle = `hsl(${(n += 7) % 360} 70% 50%)`;
-          g.fillRect(0, 0, 1280, 720);
-          g.fillStyle = '#fff';
-          g.font = '64px sans-serif';
-          g.fillText(`slide ${n}`, 100, 360);
-        }, 66);
-        await window.meshmeet.publish('screen', canvas.captureStream(15).getVideoTracks()[0]!);
-        return 'canvas';
-      }
-    });
-    console.log(`screen share source: ${how}`);
+    // Bob and carol go quiet, so neither can become the active speaker while we look: only the pin can move a layer.
+    for (const id of ['bob', 'carol']) await pages.get(id)!.click('#btn-mic');
+    const layersSeenByAlice = async () => {
+      const list = await stats(alice);
+      return { bob: find(list, 'bob', 'camera')?.spatialLayer ?? null, carol: find(list, 'carol', 'camera')?.spatialLayer ?? null };
+    };
+    // Before the pin: at most one of them (the last speaker) has the top layer; pin one who has not.
+    const before = await waitFor('alice to receive both cameras at known layers', async () => {
+      const l = await layersSeenByAlice();
+      return l.bob !== null && l.carol !== null && (l.bob < 2 || l.carol < 2) ? l : null;
+    }, 60_000);
+    const [pinned, other] = before.bob! < 2 ? (['bob', 'carol'] as const) : (['carol', 'bob'] as const);
+    await alice.click(`.tile[data-participant-id="${pinned}"]`);
+    await waitFor(`${pinned} (pinned, was at layer ${before[pinned]}) at the top layer and ${other} below it, as alice sees them`, async () => {
+      const l = await layersSeenByAlice();
+      return l[pinned] === 2 && l[other] !== null && l[other]! < 2;
+    }, 60_000);
+    await alice.click(`.tile[data-participant-id="${pinned}"]`); // unpin
+    for (const id of ['bob', 'carol']) await pages.get(id)!.click('#btn-mic');
+  });
+
+  test('a screen share through the Share Screen path reaches the others and is decoded', async () => {
+    const alice = pages.get('alice')!;
+    // The product's own path (getDisplayMedia, then produce as 'screen'): if it throws, the test fails.
+    await alice.evaluate(() => window.meshmeet.shareScreen());
     await waitForFlowing('bob', 'alice', 'screen');
     await waitForFlowing('carol', 'alice', 'screen');
     assert.equal(await pages.get('bob')!.locator('#stage video').count(), 1);
+  });
+
+  test('the node counts the media bytes it really forwarded', async () => {
+    const text = await (await fetch(`${edge.url}/metrics`)).text();
+    const bytes = (direction: string) => Number(new RegExp(`^edge_transport_bytes\\{direction="${direction}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    // Three participants have sent audio, video and a screen for seconds: far more than 100 kB each way.
+    assert.ok(bytes('in') > 100_000, `bytes in: ${bytes('in')}`);
+    assert.ok(bytes('out') > 100_000, `bytes out: ${bytes('out')}`);
+    assert.match(text, /^edge_participants 3$/m);
+    assert.match(text, /^edge_producers 7$/m, 'three mics, three cameras, one screen');
   });
 
   test('when one leaves, the others drop its tiles', async () => {

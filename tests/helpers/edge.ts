@@ -5,8 +5,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { types as mediasoupTypes } from 'mediasoup';
 import pino from 'pino';
-import { EdgeNode, loadConfig, loadDevKeys, mintJoinToken, type DevKeys, type EdgeConfigInput, type MintOptions } from '../../edge-node/index.js';
+import { EdgeNode, loadConfig, loadDevKeys, loadMediasoup, mintJoinToken, type DevKeys, type EdgeConfigInput, type MintOptions } from '../../edge-node/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const WEB_ROOT = path.join(ROOT, 'web', 'dist');
@@ -89,4 +90,28 @@ export async function waitFor<T>(what: string, check: () => Promise<T> | T, time
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * What really lives in this process's mediasoup workers, seen through mediasoup's public observer API (no reaching
+ * into the node's internals): workers (with their process ids), producers and consumers by id, live objects whose
+ * `paused` and `preferredLayers` are mediasoup's own. Call before starting the edge node whose objects you watch.
+ */
+export interface MediasoupWatch {
+  workers: mediasoupTypes.Worker[];
+  producers: Map<string, mediasoupTypes.Producer>;
+  consumers: Map<string, mediasoupTypes.Consumer>;
+}
+
+export async function watchMediasoup(): Promise<MediasoupWatch> {
+  const mediasoup = await loadMediasoup();
+  const w: MediasoupWatch = { workers: [], producers: new Map(), consumers: new Map() };
+  mediasoup.observer.on('newworker', (worker) => {
+    w.workers.push(worker);
+    worker.observer.on('newrouter', (router) => router.observer.on('newtransport', (transport) => {
+      transport.observer.on('newproducer', (p) => w.producers.set(p.id, p));
+      transport.observer.on('newconsumer', (c) => w.consumers.set(c.id, c));
+    }));
+  });
+  return w;
 }

@@ -53,6 +53,17 @@ export class Browser {
     return res;
   }
 
+  /** A JSON API call with this browser's cookies: a string body is sent as it is (for malformed input). */
+  async json(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await this.fetch(url, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+  }
+
   /** Follows redirects from `url` until a non-redirect answer, or a redirect to a URL for which `stop` says so. */
   async follow(url: string, init: RequestInit = {}, stop: (location: string) => boolean = () => false): Promise<Page> {
     const trail = [url];

@@ -15,7 +15,6 @@
  */
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -75,29 +74,11 @@ export async function postgres(): Promise<PostgresService> {
   };
 }
 
-function tcpFree(port: number): Promise<boolean> {
-  const s = net.createServer();
-  return new Promise((resolve) => {
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A CQL port whose storage port (CQL − 2042, start.sh's default) is free too, so a second Cassandra on this machine is no obstacle. */
-async function freeCassandraPort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 22_100 + Math.floor(Math.random() * 17_000);
-    if ((await tcpFree(port)) && (await tcpFree(port - 2042))) return port;
-  }
-  throw new Error('no free port pair for Cassandra (CQL and storage)');
-}
-
 /** A Cassandra node: the suite's (MESHMEET_TEST_CASSANDRA) or a new one from scripts/cassandra/start.sh (on free ports). */
 export async function cassandra(): Promise<CassandraService> {
   const given = process.env.MESHMEET_TEST_CASSANDRA;
   if (given) return { contactPoint: given, stop: async () => {} };
-  const port = await freeCassandraPort();
-  const vars = parseExports(await runScript('scripts/cassandra/start.sh', { CASSANDRA_PORT: String(port) }, 300_000));
+  const vars = parseExports(await runScript('scripts/cassandra/start.sh', { CASSANDRA_PORT: 'auto' }, 300_000));
   const dir = vars.CASSANDRA_DIR;
   if (!dir || !vars.CASSANDRA_PORT) throw new Error('scripts/cassandra/start.sh printed no CASSANDRA_DIR/CASSANDRA_PORT');
   return {

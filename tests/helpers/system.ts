@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { ControlPlane, loadControlConfig, type ControlConfig } from '../../control/index.js';
+import { ControlPlane, loadControlConfig, type ControlConfig, type ControlConfigInput } from '../../control/index.js';
 import { CHROMIUM, CHROMIUM_FLAGS } from './browser.js';
 import { WEB_ROOT, freePortBase, startEdge, type TestEdge } from './edge.js';
 import {
@@ -24,6 +24,10 @@ export interface SystemOptions {
   cassandra?: boolean;
   /** Edge node mediasoup workers (default 1). */
   workers?: number;
+  /** Control plane settings of this test (e.g. its join rate limit). */
+  control?: Partial<ControlConfigInput>;
+  /** The control plane's clock for timed key refreshes (default Date.now). */
+  clock?: () => number;
 }
 
 export interface TestSystem {
@@ -75,13 +79,14 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       ...(cassandraKeyspace ? { cassandraKeyspace } : {}),
       edgeNodeUrl: edgeUrl,
       logLevel: 'silent',
+      ...opts.control,
     });
 
     // The edge fetches the JWKS on the first token it sees, so it may start before the control plane.
     const edge = await startEdge({ workers, httpPort: base + 1, rtcBasePort: base + 2, jwks: `${controlUrl}/.well-known/jwks.json` });
     cleanups.push(() => edge.stop());
 
-    let control = new ControlPlane({ config, logger, webRoot: WEB_ROOT });
+    let control = new ControlPlane({ config, logger, webRoot: WEB_ROOT, clock: opts.clock });
     await control.start();
     cleanups.push(() => control.stop());
 
@@ -96,7 +101,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       config,
       restartControl: async () => {
         await control.stop();
-        control = new ControlPlane({ config, logger, webRoot: WEB_ROOT });
+        control = new ControlPlane({ config, logger, webRoot: WEB_ROOT, clock: opts.clock });
         await control.start();
       },
       stop: stopAll,

@@ -25,9 +25,16 @@ export function opusRtpParameters(ssrc: number) {
   };
 }
 
-/** Resolves with the close code and reason of a raw socket. */
-export function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
-  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+/** Resolves with the close code and reason of a raw socket; rejects if it is still open after `timeoutMs`. */
+export function closed(ws: WebSocket, timeoutMs = 15_000): Promise<{ code: number; reason: string }> {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.reject(new Error('socket already closed: its close code was missed'));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`socket still open after ${timeoutMs} ms`)), timeoutMs);
+    ws.once('close', (code, reason) => {
+      clearTimeout(timer);
+      resolve({ code, reason: reason.toString() });
+    });
+  });
 }
 
 /** A raw socket that records every frame it receives, for tests of malformed input. */
@@ -56,4 +63,20 @@ export class RawSocket {
     }
     throw new Error(`no response with id ${id}`);
   }
+}
+
+/** Resolves with the error of a socket whose upgrade the server refused (e.g. "Unexpected server response: 404"); rejects if it opens. */
+export function upgradeRefused(ws: WebSocket, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer to the upgrade after ${timeoutMs} ms`)), timeoutMs);
+    ws.once('open', () => {
+      clearTimeout(timer);
+      ws.close();
+      reject(new Error('the upgrade was accepted'));
+    });
+    ws.once('error', (err) => {
+      clearTimeout(timer);
+      resolve(err.message);
+    });
+  });
 }

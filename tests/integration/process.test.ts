@@ -1,4 +1,4 @@
-/** The edge node as an operator runs it: the CLI process, its configuration errors, and SIGTERM. */
+/** The edge node as an operator runs it: the CLI process, its configuration errors, SIGTERM and SIGINT (Ctrl-C). */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -31,30 +31,32 @@ test('a bad configuration stops the node with a message naming the variable', { 
   assert.match(p.output(), /EDGE_HTTP_PORT/);
 });
 
-test('SIGTERM tells clients, closes them and exits 0', { timeout: 90_000 }, async () => {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'meshmeet-proc-'));
-  const keys = await loadDevKeys(dir);
-  const port = await freePortBase(2); // media on port, HTTP on port + 1
-  const httpPort = port + 1;
-  const p = run({
-    EDGE_JWKS: keys.jwksPath, EDGE_HTTP_PORT: String(httpPort), EDGE_RTC_BASE_PORT: String(port), EDGE_WORKERS: '1',
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`${signal} tells clients, closes them and exits 0`, { timeout: 90_000 }, async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'meshmeet-proc-'));
+    const keys = await loadDevKeys(dir);
+    const port = await freePortBase(2); // media on port, HTTP on port + 1
+    const httpPort = port + 1;
+    const p = run({
+      EDGE_JWKS: keys.jwksPath, EDGE_HTTP_PORT: String(httpPort), EDGE_RTC_BASE_PORT: String(port), EDGE_WORKERS: '1',
+    });
+    try {
+      const url = `http://127.0.0.1:${httpPort}`;
+      await waitFor('the node to answer /healthz', async () => (await fetch(`${url}/healthz`)).ok, 60_000, 300);
+      const token = await mintJoinToken(keys, { meetingId: 'm', participantId: 'p', name: 'P' });
+      const client = await joinAs(url.replace('http', 'ws'), 'm', token);
+      const shutdown: string[] = [];
+      client.on('shutdown', ({ reason }) => shutdown.push(reason));
+      let closedWith: { code: number } | null = null;
+      client.onClose((info) => (closedWith = info));
+      p.child.kill(signal);
+      assert.equal(await p.exited, 0, p.output());
+      assert.deepEqual(shutdown, [`received ${signal}`]);
+      await waitFor('the socket to close', () => closedWith);
+      assert.equal(closedWith!.code, CloseCodes.nodeShutdown);
+    } finally {
+      p.child.kill('SIGKILL');
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
-  try {
-    const url = `http://127.0.0.1:${httpPort}`;
-    await waitFor('the node to answer /healthz', async () => (await fetch(`${url}/healthz`)).ok, 60_000, 300);
-    const token = await mintJoinToken(keys, { meetingId: 'm', participantId: 'p', name: 'P' });
-    const client = await joinAs(url.replace('http', 'ws'), 'm', token);
-    const shutdown: string[] = [];
-    client.on('shutdown', ({ reason }) => shutdown.push(reason));
-    let closedWith: { code: number } | null = null;
-    client.onClose((info) => (closedWith = info));
-    p.child.kill('SIGTERM');
-    assert.equal(await p.exited, 0, p.output());
-    assert.deepEqual(shutdown, ['received SIGTERM']);
-    await waitFor('the socket to close', () => closedWith);
-    assert.equal(closedWith!.code, CloseCodes.nodeShutdown);
-  } finally {
-    p.child.kill('SIGKILL');
-    await fs.rm(dir, { recursive: true, force: true });
-  }
-});
+}

@@ -1,17 +1,19 @@
 /**
- * The edge node's signalling against real mediasoup workers, from Node: tokens, ownership of ids, bad input,
- * producer/consumer lifecycle, health and metrics.
+ * The edge node's signalling against real mediasoup workers, from Node: tokens, ownership of ids, bad input (frames
+ * over 1 MiB cut off), producer/consumer lifecycle (consumers really start paused), restartIce, setView and
+ * setPreferredLayers as mediasoup applies them, health and metrics, and a worker process killed and replaced.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { CloseCodes, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '../../edge-node/protocol/signalling.js';
 import { loadDevKeys, mintJoinToken } from '../../edge-node/index.js';
-import { startEdge, waitFor, type TestEdge } from '../helpers/edge.js';
-import { RawSocket, closed, connect, joinAs, opusRtpParameters } from '../helpers/ws-client.js';
+import { startEdge, waitFor, watchMediasoup, type MediasoupWatch, type TestEdge } from '../helpers/edge.js';
+import { RawSocket, closed, connect, joinAs, opusRtpParameters, upgradeRefused } from '../helpers/ws-client.js';
 import type { SignallingClient } from '../../web/src/signalling-client.js';
 
 let edge: TestEdge;
+let media: MediasoupWatch;
 const M = 'room-1';
 
 async function rejectedWith(url: string): Promise<{ code: number; reason: string }> {
@@ -32,6 +34,7 @@ function errorOf(p: Promise<unknown>): Promise<{ code: string; message: string }
 
 describe('signalling', { timeout: 120_000 }, () => {
   before(async () => {
+    media = await watchMediasoup();
     edge = await startEdge({ workers: 2 });
   });
   after(async () => edge?.stop());
@@ -65,8 +68,7 @@ describe('signalling', { timeout: 120_000 }, () => {
     });
     test('an unknown path is refused at the upgrade', async () => {
       const ws = new WebSocket(`${edge.wsUrl}/nope`);
-      const err = await new Promise<Error>((resolve) => ws.once('error', resolve));
-      assert.match(err.message, /404/);
+      assert.match(await upgradeRefused(ws), /404/);
     });
   });
 
@@ -105,6 +107,14 @@ describe('signalling', { timeout: 120_000 }, () => {
       const big = JSON.stringify({ id: 3, method: 'join', data: { pad: 'x'.repeat(MAX_MESSAGE_BYTES) } });
       const r = await raw.send(big, null);
       assert.equal(r.error.code, 'too_large');
+    });
+    test('a frame over 1 MiB is cut off by the socket (1009), and the node stays up', async () => {
+      const big = new RawSocket(`${edge.wsUrl}/ws/${M}?token=${await edge.token({ meetingId: M, participantId: 'huge' })}`);
+      await big.open;
+      const done = closed(big.ws);
+      big.ws.send('x'.repeat(1024 * 1024 + 1));
+      assert.equal((await done).code, 1009);
+      assert.equal((await fetch(`${edge.url}/healthz`)).status, 200);
     });
     test('a binary frame', async () => {
       const r = await raw.send(Buffer.from([1, 2, 3]), null);
@@ -190,7 +200,11 @@ describe('signalling', { timeout: 120_000 }, () => {
       assert.equal(c.participantId, 'alice');
       assert.equal(c.kind, 'audio');
       assert.equal(c.source, 'mic');
+      const consumer = media.consumers.get(c.consumerId);
+      assert.ok(consumer, 'a real mediasoup consumer with that id');
+      assert.equal(consumer.paused, true, 'starts paused');
       await bob.request('resumeConsumer', { consumerId: c.consumerId });
+      assert.equal(consumer.paused, false, 'resumed on request');
       assert.equal((await errorOf(bob.request('consume', { transportId: bobRecv, producerId }))).code, 'bad_request');
       // alice cannot consume her own producer
       const aliceRecv = (await alice.request('createTransport', { direction: 'recv' })).id;
@@ -207,14 +221,48 @@ describe('signalling', { timeout: 120_000 }, () => {
         bobEvents.some((e) => e.event === 'consumerClosed') && bobEvents.some((e) => e.event === 'producerClosed'));
     });
 
+    test('restartIce gives the transport new ICE credentials; only its owner may restart it', async () => {
+      const t = await alice.request('createTransport', { direction: 'send' });
+      const { iceParameters } = await alice.request('restartIce', { transportId: t.id });
+      assert.notEqual(iceParameters.usernameFragment, (t.iceParameters as { usernameFragment: string }).usernameFragment);
+      assert.notEqual(iceParameters.password, (t.iceParameters as { password: string }).password);
+      assert.equal((await errorOf(bob.request('restartIce', { transportId: t.id }))).code, 'not_found');
+    });
+
+    test('setView and setPreferredLayers choose the layer mediasoup forwards to the viewer', async () => {
+      // alice sends a camera in three simulcast layers; bob consumes it.
+      const simulcast = {
+        codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000, parameters: {}, rtcpFeedback: [] }],
+        encodings: [3001, 3002, 3003].map((ssrc) => ({ ssrc, scalabilityMode: 'L1T3' })),
+        headerExtensions: [],
+        rtcp: { cname: 'alice-cam' },
+      };
+      const { producerId: cam } = await alice.request('produce', { transportId: aliceSend, kind: 'video', source: 'camera', rtpParameters: simulcast });
+      const c = await bob.request('consume', { transportId: bobRecv, producerId: cam });
+      const consumer = media.consumers.get(c.consumerId)!;
+      const layer = () => consumer.preferredLayers?.spatialLayer;
+      // The only remote camera is bob's large tile: the top layer.
+      await waitFor('the top layer for the only camera', () => layer() === 2);
+      await bob.request('setView', { pinned: null, visible: [] });
+      await waitFor('the lowest layer once the tile is off screen', () => layer() === 0);
+      await bob.request('setView', { pinned: 'alice', visible: ['alice'] });
+      await waitFor('the top layer again when pinned', () => layer() === 2);
+      await bob.request('setPreferredLayers', { consumerId: c.consumerId, layers: { spatialLayer: 1, temporalLayer: 0 } });
+      await waitFor('the manual choice', () => layer() === 1 && consumer.preferredLayers?.temporalLayer === 0);
+      await bob.request('setPreferredLayers', { consumerId: c.consumerId, layers: null });
+      await waitFor('automatic again: the pinned tile\'s top layer', () => layer() === 2);
+      assert.equal((await errorOf(alice.request('setPreferredLayers', { consumerId: c.consumerId, layers: null }))).code, 'not_found');
+      await alice.request('closeProducer', { producerId: cam });
+    });
+
     test('metrics count what lives on the node', async () => {
       const text = await (await fetch(`${edge.url}/metrics`)).text();
       assert.match(text, /^edge_workers 2$/m);
-      assert.match(text, /^edge_participants \d+$/m);
+      assert.match(text, /^edge_participants 2$/m, 'alice and bob');
       assert.match(text, /^edge_transports [1-9]\d*$/m);
-      assert.match(text, /^edge_worker_cpu_seconds\{worker="0"\} [\d.e-]+$/m);
+      const cpu = Number(/^edge_worker_cpu_seconds\{worker="0"\} (\S+)$/m.exec(text)?.[1]);
+      assert.ok(cpu > 0 && cpu < 3600, `worker 0 has used some CPU: ${cpu}`);
       assert.match(text, /^edge_worker_max_rss_bytes\{worker="1"\} [1-9]\d*$/m);
-      assert.match(text, /^edge_transport_bytes\{direction="in"\} \d+$/m);
       assert.match(text, /^edge_signalling_rejected_total\{reason="expired"\} [1-9]/m);
       assert.match(text, /^edge_signalling_requests_total\{method="produce",outcome="ok"\} [1-9]/m);
     });
@@ -244,6 +292,36 @@ describe('signalling', { timeout: 120_000 }, () => {
     assert.equal(err.code, 'forbidden');
     await a.request('createTransport', { direction: 'recv' });
     a.close();
+  });
+
+  test('a worker process that dies is replaced on the same ports; its meeting\'s clients are told to reconnect', async () => {
+    const before = media.workers.length;
+    const own = await startEdge({ workers: 1 });
+    try {
+      const [worker] = media.workers.slice(before);
+      assert.ok(worker?.pid, 'the node\'s worker, seen through mediasoup\'s observer');
+      const port = own.node.config.rtcBasePort;
+      const alice = await joinAs(own.wsUrl, 'doomed', await own.token({ meetingId: 'doomed', participantId: 'alice' }));
+      const t = await alice.request('createTransport', { direction: 'send' });
+      assert.ok(t.iceCandidates.every((c) => c.port === port));
+      const closedWith = new Promise<{ code: number; reason: string }>((resolve) => alice.onClose(resolve));
+
+      process.kill(worker.pid, 'SIGKILL'); // the real worker process, as a crash would
+      const info = await closedWith;
+      assert.equal(info.code, CloseCodes.nodeShutdown, 'told to reconnect');
+      await waitFor('a replacement worker', () => media.workers.length === before + 2 && !media.workers.at(-1)!.closed);
+      assert.notEqual(media.workers.at(-1)!.pid, worker.pid);
+      await waitFor('the node healthy again', async () => (await fetch(`${own.url}/healthz`)).status === 200);
+
+      // The client reconnects: the meeting opens again on the new worker, on the same media port.
+      const again = await joinAs(own.wsUrl, 'doomed', await own.token({ meetingId: 'doomed', participantId: 'alice' }));
+      const t2 = await again.request('createTransport', { direction: 'send' });
+      assert.ok(t2.iceCandidates.length > 0 && t2.iceCandidates.every((c) => c.port === port), 'same UDP/TCP port as before');
+      assert.match(await (await fetch(`${own.url}/metrics`)).text(), /^edge_workers 1$/m);
+      again.close();
+    } finally {
+      await own.stop();
+    }
   });
 
   test('meetings are spread over workers and closed when empty', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { describe, test } from 'node:test';
 import { Requests, Responses, parseEvent, RequestEnvelope, PROTOCOL_VERSION } from '../../edge-node/protocol/signalling.js';
 import { loadConfig } from '../../edge-node/src/config.js';
@@ -44,7 +45,7 @@ describe('edge node configuration', () => {
     const c = loadConfig({ EDGE_JWKS: '/k.json' });
     assert.equal(c.httpPort, 8080);
     assert.equal(c.rtcAnnouncedIp, '127.0.0.1');
-    assert.ok(c.workers >= 1);
+    assert.equal(c.workers, os.availableParallelism(), 'one worker per core');
   });
   test('environment variables are read and coerced', () => {
     const c = loadConfig({ EDGE_JWKS: '/k.json', EDGE_WORKERS: '3', EDGE_RTC_ANNOUNCED_IP: '203.0.113.5', EDGE_HTTP_PORT: '9000' });

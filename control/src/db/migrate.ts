@@ -15,9 +15,10 @@ export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<stri
   const client = await pool.connect();
   const applied: string[] = [];
   try {
-    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    // The lock first: two sessions racing on CREATE TABLE IF NOT EXISTS both try to create it (pg_type conflict).
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
     try {
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
       const done = new Set((await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
       for (const file of files) {
         if (done.has(file)) continue;

@@ -13,6 +13,8 @@ export interface RateLimitOptions {
   perSecond: number;
   /** Most keys kept; beyond it the stalest are dropped. */
   maxKeys?: number;
+  /** The clock (ms), for tests that must not depend on how fast they run; default Date.now. */
+  clock?: () => number;
 }
 
 export class RateLimiter {
@@ -21,7 +23,7 @@ export class RateLimiter {
   constructor(private readonly o: RateLimitOptions) {}
 
   /** Takes one token for `key`: 0 when allowed, else the seconds to wait. */
-  take(key: string, now = Date.now()): number {
+  take(key: string, now = (this.o.clock ?? Date.now)()): number {
     const b = this.buckets.get(key) ?? { tokens: this.o.burst, at: now };
     b.tokens = Math.min(this.o.burst, b.tokens + ((now - b.at) / 1000) * this.o.perSecond);
     b.at = now;

@@ -19,7 +19,7 @@ import type { ControlConfig } from '../config.js';
 import type { Api } from '../http/api.js';
 import { clientIp, type AppEnv, type AuthUser } from '../http/context.js';
 import { HttpError, conflict } from '../http/errors.js';
-import { RateLimiter, rateLimit } from '../http/rate-limit.js';
+import { RateLimiter, rateLimit, type RateLimitOptions } from '../http/rate-limit.js';
 import type { KeyStore } from '../keys.js';
 import { purgeExpiredOidcPayloads } from './adapter.js';
 import { loginPage, messagePage } from './pages.js';
@@ -73,6 +73,8 @@ export interface IdentityDeps {
   log: pino.Logger;
   /** purpose 'oidc' */
   keys: KeyStore;
+  /** Rate limits per client IP (defaults: REGISTER_BURST then 10 an hour; LOGIN_BURST then one per 3 s). */
+  limits?: { register?: RateLimitOptions; login?: RateLimitOptions };
 }
 
 const UserOut = z.object({ id: z.string(), email: z.string(), displayName: z.string() });
@@ -120,8 +122,8 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
   const users = new IdentityUsers(pool);
   const webClientSecret = await ensureSecret(pool, 'oidc.client.meshmeet-web');
   const cookieKeys = [await ensureSecret(pool, 'oidc.cookie-key.1')];
-  const registerLimiter = new RateLimiter({ burst: REGISTER_BURST, perSecond: 10 / 3600 });
-  const loginLimiter = new RateLimiter({ burst: LOGIN_BURST, perSecond: 1 / 3 });
+  const registerLimiter = new RateLimiter(deps.limits?.register ?? { burst: REGISTER_BURST, perSecond: 10 / 3600 });
+  const loginLimiter = new RateLimiter(deps.limits?.login ?? { burst: LOGIN_BURST, perSecond: 1 / 3 });
   const cookieBase = { httpOnly: true, secure: config.secureCookies, sameSite: 'Lax' } as const;
 
   // ---- the provider, re-created when the set of `oidc` keys changes (rotation) ----

@@ -29,6 +29,35 @@ export function checkClaims(payload: unknown, meetingId: string, nowSeconds: num
 
 type KeyResolver = (header: jose.JWSHeaderParameters, token: jose.FlattenedJWSInput) => Promise<CryptoKey>;
 
+/** Refetches of the JWKS that a token with an unknown key id may force: a burst, then one a second. */
+const REFETCH_BURST = 5;
+const REFETCH_PER_SECOND = 1;
+
+/**
+ * A remote JWKS (jose: cached, refetched on an unknown kid only 30 s after the last fetch). A key rotation signs with
+ * a kid the node has not seen, maybe seconds after it fetched the set: such a token makes the node refetch at once,
+ * within a small budget, so that forged kids cannot make it hammer the issuer.
+ */
+function remoteKeys(url: URL): KeyResolver {
+  const remote = jose.createRemoteJWKSet(url);
+  let tokens = REFETCH_BURST;
+  let at = Date.now();
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (err) {
+      if (!(err instanceof jose.errors.JWKSNoMatchingKey) || !remote.coolingDown) throw err;
+      const now = Date.now();
+      tokens = Math.min(REFETCH_BURST, tokens + ((now - at) / 1000) * REFETCH_PER_SECOND);
+      at = now;
+      if (tokens < 1) throw err;
+      tokens -= 1;
+      await remote.reload();
+      return remote(header, token);
+    }
+  };
+}
+
 export type CommandCheck = { ok: true; claims: CommandClaims } | { ok: false; message: string };
 
 /** Verifies join tokens and host commands, both ES256 JWTs from the control plane, against its JWKS. */
@@ -49,7 +78,7 @@ export class JoinTokenVerifier {
     const sources = jwks.split(',').map((s) => s.trim()).filter(Boolean);
     if (sources.length === 0) throw new Error('no JWKS source configured');
     const resolvers = await Promise.all(sources.map(async (src): Promise<KeyResolver> => {
-      if (/^https?:\/\//.test(src)) return jose.createRemoteJWKSet(new URL(src));
+      if (/^https?:\/\//.test(src)) return remoteKeys(new URL(src));
       const set = JSON.parse(await fs.readFile(src, 'utf8')) as jose.JSONWebKeySet;
       if (!Array.isArray(set.keys) || set.keys.length === 0) throw new Error(`JWKS file ${src} has no keys`);
       return jose.createLocalJWKSet(set);
