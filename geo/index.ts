@@ -1,0 +1,19 @@
+/**
+ * geo/: GeoIP lookup (maxmind over the DB-IP City Lite MMDB shipped by npm) and node choice (pure strategies behind
+ * one selector interface). The public surface for other folders.
+ */
+export { classifyIp, normalizeIp, type AddressKind } from './address.js';
+export { TrustedProxies, clientAddress, type ClientAddress } from './client-ip.js';
+export { distanceKm, type Point } from './distance.js';
+export { GeoLookup, GEO_PACKAGE, defaultGeoPaths, sharedGeoLookup, type GeoLocation, type GeoPaths } from './lookup.js';
+export {
+  chooseNode, meetingCodecHash, placeClient, resolvePosition, type ChooseNodeOptions, type ClientPosition, type PlaceOptions, type Placement,
+} from './place.js';
+export { ROUTE_USAGE, routeCommand, type RouteCommandOptions } from './route-command.js';
+export {
+  DEFAULT_HOSTING_SLACK_KM, DEFAULT_LOAD_TIE_KM, DEFAULT_STRATEGIES, StrategyChain, loadOf, selectionContext,
+} from './selector/chain.js';
+export type { Candidate, Dropped, NodeSelector, NodeStrategy, Selection, SelectionContext } from './selector/types.js';
+export {
+  NodeDescription, STATIC_CAPACITY, nodesFileSource, parseNodes, singleNodeSource, staticNodeSource, type MeetingHosts, type NodeSource,
+} from './sources.js';

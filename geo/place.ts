@@ -1,0 +1,104 @@
+/**
+ * Placing a client: from its address to a node. Looks the address up (GeoIP), falls back to the configured default
+ * region for private, loopback, reserved, malformed and unknown addresses, and runs the selector. Used by the control
+ * plane's join route, by the edge node when it redirects a participant (`chooseNode`), and by `meshmeet route`.
+ */
+import type { NodeInfo } from '../edge-node/protocol/mesh.js';
+import type { Point } from './distance.js';
+import { sharedGeoLookup, type GeoLocation, type GeoLookup } from './lookup.js';
+import { StrategyChain, selectionContext } from './selector/chain.js';
+import type { NodeSelector, Selection } from './selector/types.js';
+
+export interface ClientPosition {
+  /** geoip: the address's own place; default-region: the configured region's nodes; none: load alone decides. */
+  source: 'geoip' | 'default-region' | 'none';
+  point: Point | null;
+  /** For people: `Sydney, AU (-33.87, 151.21)`, or why the default region was used. */
+  place: string;
+  location: GeoLocation | null;
+}
+
+const coords = (p: Point) => `(${p.latitude.toFixed(2)}, ${p.longitude.toFixed(2)})`;
+
+/**
+ * Where to consider the client to be. The default region's position is that of its first node (by id) in `nodes`
+ * (whatever their state: a region's place does not change when its nodes drain); a default region no node is in
+ * gives no position, and then load alone orders.
+ */
+export function resolvePosition(location: GeoLocation | null, nodes: readonly NodeInfo[], defaultRegion?: string): ClientPosition {
+  if (location?.status === 'found') {
+    const where = [location.city, location.country].filter(Boolean).join(', ') || 'somewhere';
+    return { source: 'geoip', point: { latitude: location.latitude, longitude: location.longitude }, place: `${where} ${coords(location)}`, location };
+  }
+  const why = location === null ? 'no client address' : `${location.status} address ${location.ip}`;
+  if (defaultRegion) {
+    const anchor = nodes.filter((n) => n.region === defaultRegion).sort((a, b) => a.nodeId.localeCompare(b.nodeId))[0];
+    if (anchor) {
+      const point = { latitude: anchor.latitude, longitude: anchor.longitude };
+      return { source: 'default-region', point, place: `${why}: default region ${defaultRegion} ${coords(point)}`, location };
+    }
+    return { source: 'none', point: null, place: `${why}: default region ${defaultRegion} has no node`, location };
+  }
+  return { source: 'none', point: null, place: `${why}: no default region configured`, location };
+}
+
+/** The codec hash a meeting's nodes share (the most common among its live hosting nodes), or null. */
+export function meetingCodecHash(nodes: readonly NodeInfo[], hosting: ReadonlySet<string>): string | null {
+  const counts = new Map<string, number>();
+  for (const n of nodes) if (hosting.has(n.nodeId)) counts.set(n.codecHash, (counts.get(n.codecHash) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? null;
+}
+
+export interface PlaceOptions {
+  /** The client's address (already chosen from socket / X-Forwarded-For, see clientAddress()). */
+  clientIp?: string | null;
+  /** Nodes that already serve the meeting (from the directory). */
+  hostingNodeIds?: Iterable<string>;
+  /** A node that must not be chosen (the one redirecting). */
+  excludeNodeId?: string;
+  /** Required router codec hash; default: that of the hosting nodes, if any. */
+  codecHash?: string | null;
+  /** Region to assume when the address has no place (private, loopback, unknown). */
+  defaultRegion?: string;
+  /** The lookup to use; default: the shared one over the shipped database (opened on first use); null: never look up. */
+  geo?: GeoLookup | null;
+  now?: number;
+  selector?: NodeSelector;
+}
+
+export interface Placement extends Selection {
+  client: ClientPosition;
+}
+
+const defaultSelector = new StrategyChain();
+
+export function placeClient(nodes: readonly NodeInfo[], o: PlaceOptions = {}): Placement {
+  const geo = o.geo === undefined ? (o.clientIp ? sharedGeoLookup() : null) : o.geo;
+  const location = o.clientIp && geo ? geo.lookup(o.clientIp) : null;
+  const client = resolvePosition(location, nodes, o.defaultRegion);
+  const hostingNodeIds = new Set(o.hostingNodeIds ?? []);
+  const ctx = selectionContext({
+    now: o.now ?? Date.now(),
+    position: client.point,
+    hostingNodeIds,
+    excludeNodeIds: new Set(o.excludeNodeId ? [o.excludeNodeId] : []),
+    codecHash: o.codecHash !== undefined ? o.codecHash : meetingCodecHash(nodes, hostingNodeIds),
+  });
+  return { ...(o.selector ?? defaultSelector).select(nodes, ctx), client };
+}
+
+export interface ChooseNodeOptions extends Omit<PlaceOptions, 'excludeNodeId'> {
+  /** Informative: the meeting the participant is joining (its hosting nodes go in `hostingNodeIds`). */
+  meetingId: string;
+  excludeNodeId?: string;
+}
+
+/**
+ * For the edge node's redirects: the node to send a participant to instead of this one (pass this node's id as
+ * `excludeNodeId`, the meeting's other nodes from the directory as `hostingNodeIds`, this node's `codecHash`).
+ * Null node: nowhere to go (the client should retry through the control plane later).
+ */
+export function chooseNode(nodes: readonly NodeInfo[], o: ChooseNodeOptions): { node: NodeInfo | null; reason: string } {
+  const p = placeClient(nodes, o);
+  return { node: p.node, reason: `meeting ${o.meetingId}, client at ${p.client.place}: ${p.reason}` };
+}
