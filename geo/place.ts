@@ -30,7 +30,7 @@ export function resolvePosition(location: GeoLocation | null, nodes: readonly No
     const where = [location.city, location.country].filter(Boolean).join(', ') || 'somewhere';
     return { source: 'geoip', point: { latitude: location.latitude, longitude: location.longitude }, place: `${where} ${coords(location)}`, location };
   }
-  const why = location === null ? 'no client address' : `${location.status} address ${location.ip}`;
+  const why = location === null ? 'no GeoIP lookup (no client address, or nothing to choose)' : `${location.status} address ${location.ip}`;
   if (defaultRegion) {
     const anchor = nodes.filter((n) => n.region === defaultRegion).sort((a, b) => a.nodeId.localeCompare(b.nodeId))[0];
     if (anchor) {

@@ -18,6 +18,7 @@ import { CassandraChatStore } from './chat/cassandra-store.js';
 import { PostgresChatStore } from './chat/postgres-store.js';
 import { ChatHub, chatRoutes } from './chat/routes.js';
 import type { ChatStore } from './chat/store.js';
+import type { MeetingHosts, NodeSource } from '../../geo/index.js';
 import type { ControlConfig } from './config.js';
 import { EMBEDDED_POOL_MAX, startEmbeddedPostgres } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
@@ -28,6 +29,7 @@ import { RateLimiter } from './http/rate-limit.js';
 import { createIdentity, type Identity } from './identity/index.js';
 import { KeyStore } from './keys.js';
 import { EdgeClient } from './meetings/edge-client.js';
+import { JoinPlacement } from './meetings/placement.js';
 import { meetingRoutes } from './meetings/routes.js';
 import { Meetings } from './meetings/service.js';
 import { createControlMetrics } from './metrics.js';
@@ -39,6 +41,10 @@ export interface ControlPlaneOptions {
   logger?: Logger;
   /** Folder of the built web app, served at /app/. */
   webRoot?: string;
+  /** The edge nodes to place participants on (the cluster's view); default: EDGE_NODES_FILE, else EDGE_NODE_URL. */
+  nodes?: NodeSource;
+  /** The nodes serving a meeting (the cluster's directory), so that joiners prefer them. */
+  meetingHosts?: MeetingHosts;
 }
 
 export class ControlPlane {
@@ -148,7 +154,8 @@ export class ControlPlane {
       const api = new Api(app);
       this.identity.mount(app, api);
       userRoutes(api, new Users(this.pool));
-      meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }));
+      const placement = JoinPlacement.fromConfig(cfg, { nodes: this.options.nodes, hosts: this.options.meetingHosts, log: this.log });
+      meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }), placement);
       calendarRoutes(api, new Calendar(this.pool, meetings, cfg.publicUrl));
       chatRoutes(api, this.chat, meetings, this.hub);
       const doc = api.openapi({ title: 'MeshMeet control plane', version: '1' });
