@@ -57,3 +57,9 @@ export function classifyIp(ip: string): AddressKind {
   if (RESERVED.check(ip, family)) return 'reserved';
   return 'public';
 }
+
+/** An address normalised and classified in one step; `invalid` when it is not an address. */
+export function inspectIp(raw: string): { ip: string; kind: AddressKind | 'invalid' } {
+  const ip = normalizeIp(raw);
+  return ip ? { ip, kind: classifyIp(ip) } : { ip: String(raw).slice(0, 64), kind: 'invalid' };
+}

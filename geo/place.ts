@@ -4,6 +4,7 @@
  * plane's join route, by the edge node when it redirects a participant (`chooseNode`), and by `meshmeet route`.
  */
 import type { NodeInfo } from '../edge-node/protocol/mesh.js';
+import { inspectIp } from './address.js';
 import type { Point } from './distance.js';
 import { sharedGeoLookup, type GeoLocation, type GeoLookup } from './lookup.js';
 import { StrategyChain, selectionContext } from './selector/chain.js';
@@ -72,9 +73,17 @@ export interface Placement extends Selection {
 
 const defaultSelector = new StrategyChain();
 
+/** The GeoIP answer; without a lookup, private/loopback/reserved/invalid addresses are still recognised as such. */
+function locate(clientIp: string | null | undefined, geo: GeoLookup | null): GeoLocation | null {
+  if (!clientIp) return null;
+  if (geo) return geo.lookup(clientIp);
+  const { ip, kind } = inspectIp(clientIp);
+  return kind === 'public' ? null : { ip, status: kind };
+}
+
 export function placeClient(nodes: readonly NodeInfo[], o: PlaceOptions = {}): Placement {
   const geo = o.geo === undefined ? (o.clientIp ? sharedGeoLookup() : null) : o.geo;
-  const location = o.clientIp && geo ? geo.lookup(o.clientIp) : null;
+  const location = locate(o.clientIp, geo);
   const client = resolvePosition(location, nodes, o.defaultRegion);
   const hostingNodeIds = new Set(o.hostingNodeIds ?? []);
   const ctx = selectionContext({
