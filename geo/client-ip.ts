@@ -5,22 +5,19 @@
  * the client sent and are never believed. Without trusted proxies the header is ignored entirely, so nobody can
  * pick their own node (or region) by sending it.
  */
-import net from 'node:net';
-import { normalizeIp } from './address.js';
+import { AddressSet, normalizeIp } from './address.js';
 
 /** A set of proxy addresses and networks: `10.0.0.5`, `10.0.0.0/8`, `2001:db8::/32`. */
 export class TrustedProxies {
-  private readonly list = new net.BlockList();
+  private readonly set = new AddressSet();
 
   private constructor(readonly entries: readonly string[]) {
     for (const entry of entries) {
-      const [addr, prefix] = entry.split('/') as [string, string | undefined];
-      const ip = normalizeIp(addr);
-      const family = ip && net.isIPv4(ip) ? 'ipv4' : 'ipv6';
-      const max = family === 'ipv4' ? 32 : 128;
-      const bits = prefix === undefined ? max : /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
-      if (!ip || !(bits >= 0 && bits <= max)) throw new Error(`trusted proxy '${entry}': not an IP address or CIDR network`);
-      this.list.addSubnet(ip, bits, family);
+      try {
+        this.set.add(entry);
+      } catch {
+        throw new Error(`trusted proxy '${entry}': not an IP address or CIDR network`);
+      }
     }
   }
 
@@ -36,7 +33,7 @@ export class TrustedProxies {
 
   has(ip: string): boolean {
     const n = normalizeIp(ip);
-    return !!n && this.list.check(n, net.isIPv4(n) ? 'ipv4' : 'ipv6');
+    return !!n && this.set.has(n);
   }
 }
 

@@ -43,15 +43,18 @@ type MmdbRecord = {
   country?: { iso_code?: unknown };
 };
 
-/** A bounded decode cache for the reader (it only needs get/set). */
+/**
+ * The reader's decode cache (decoded records by offset; it only needs get/set). Bounded by starting over when full:
+ * cheaper than LRU bookkeeping on every miss, and the clients that matter come back within the window.
+ */
 class DecodeCache {
-  private readonly map = new Map<number, unknown>();
+  private map = new Map<number, unknown>();
   constructor(private readonly max: number) {}
   get(key: number): unknown {
     return this.map.get(key);
   }
   set(key: number, value: unknown): void {
-    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
+    if (this.map.size >= this.max) this.map = new Map();
     this.map.set(key, value);
   }
 }

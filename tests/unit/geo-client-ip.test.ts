@@ -23,6 +23,9 @@ describe('addresses', () => {
       ['100.64.0.1', 'private'], ['169.254.1.1', 'private'], ['fd12:3456::1', 'private'], ['fe80::1', 'private'],
       ['0.0.0.0', 'reserved'], ['192.0.2.1', 'reserved'], ['203.0.113.9', 'reserved'], ['224.0.0.1', 'reserved'],
       ['255.255.255.255', 'reserved'], ['::', 'reserved'], ['2001:db8::1', 'reserved'], ['ff02::1', 'reserved'],
+      ['fdff:ffff::1', 'private'], ['fe00::1', 'public'], ['febf::1', 'private'], ['fec0::1', 'public'], ['ff00::', 'reserved'],
+      ['2001:db7:ffff::1', 'public'], ['2001:db8:ffff::1', 'reserved'], ['100::ffff:ffff:ffff:ffff', 'reserved'], ['100::1:0:0:0:0', 'public'],
+      ['64:ff9b::10.0.0.1', 'public'], ['::10.0.0.1', 'public'], ['1::', 'public'], ['::2', 'public'],
       ['172.32.0.1', 'public'], ['81.2.69.142', 'public'], ['100.128.0.1', 'public'], ['2a00:1450:4001:80b::200e', 'public'],
     ];
     for (const [ip, want] of cases) assert.equal(classifyIp(ip), want, ip);
