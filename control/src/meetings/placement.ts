@@ -35,7 +35,7 @@ export function configuredNodeSource(cfg: ControlConfig): NodeSource {
 }
 
 export class JoinPlacement {
-  private geo: Promise<GeoLookup> | null = null;
+  private geo: Promise<GeoLookup | null> | null = null;
 
   constructor(private readonly o: JoinPlacementOptions) {}
 
@@ -63,9 +63,15 @@ export class JoinPlacement {
     return { nodeUrl: p.node.signallingUrl.replace(/\/$/, ''), nodeId: p.node.nodeId, region: p.node.region };
   }
 
-  private lookup(): Promise<GeoLookup> {
-    this.geo ??= (this.o.openGeo ?? (() => GeoLookup.open()))();
-    this.geo.catch(() => (this.geo = null));
+  /**
+   * The GeoIP database, opened once. If it cannot be opened (files missing or corrupt), joins still work: every
+   * client is placed as if its address had no place (default region, else least loaded), and the error is logged once.
+   */
+  private lookup(): Promise<GeoLookup | null> {
+    this.geo ??= (this.o.openGeo ?? (() => GeoLookup.open()))().catch((err: unknown) => {
+      this.o.log?.error({ err }, 'GeoIP database could not be opened: placing joins by default region and load');
+      return null;
+    });
     return this.geo;
   }
 }
