@@ -5,4 +5,3 @@ export { loadDevKeys, mintJoinToken, mintCommand, DEV_ISSUER, type DevKeys, type
 export * as signalling from './protocol/signalling.js';
 export * as joinToken from './protocol/join-token.js';
 export * as commands from './protocol/commands.js';
-export * as mesh from './protocol/mesh.js';

@@ -11,7 +11,8 @@ export { TrustedProxies, clientAddress, type ClientAddress } from './client-ip.j
 export { distanceKm, type Point } from './distance.js';
 export { GeoLookup, GEO_ATTRIBUTION, GEO_PACKAGE, defaultGeoPaths, sharedGeoLookup, type GeoLocation, type GeoPaths } from './lookup.js';
 export {
-  chooseNode, meetingCodecHash, placeClient, resolvePosition, type ChooseNodeOptions, type ClientPosition, type PlaceOptions, type Placement,
+  chooseNode, meetingCodecHash, placeClient, resolvePosition, type ChooseNodeOptions, type ClientPosition, type NearPoint, type PlaceOptions,
+  type Placement,
 } from './place.js';
 export { ROUTE_USAGE, routeCommand, type RouteCommandOptions } from './route-command.js';
 export {

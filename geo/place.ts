@@ -11,8 +11,11 @@ import { StrategyChain, selectionContext } from './selector/chain.js';
 import type { NodeSelector, Selection } from './selector/types.js';
 
 export interface ClientPosition {
-  /** geoip: the address's own place; default-region: the configured region's nodes; none: load alone decides. */
-  source: 'geoip' | 'default-region' | 'none';
+  /**
+   * geoip: the address's own place; near: a place the caller gave (e.g. the redirecting node's own: its participants
+   * were placed near it); default-region: the configured region's nodes; none: load alone decides.
+   */
+  source: 'geoip' | 'near' | 'default-region' | 'none';
   point: Point | null;
   /** For people: `Sydney, AU (-33.87, 151.21)`, or why the default region was used. */
   place: string;
@@ -21,17 +24,26 @@ export interface ClientPosition {
 
 const coords = (p: Point) => `(${p.latitude.toFixed(2)}, ${p.longitude.toFixed(2)})`;
 
+/** A place given by the caller, with a name for explanations. */
+export interface NearPoint extends Point {
+  label: string;
+}
+
 /**
- * Where to consider the client to be. The default region's position is that of its first node (by id) in `nodes`
- * (whatever their state: a region's place does not change when its nodes drain); a default region no node is in
- * gives no position, and then load alone orders.
+ * Where to consider the client to be: its GeoIP place; else the caller's `near` place; else the default region's
+ * position, that of its first node (by id) in `nodes` (whatever their state: a region's place does not change when
+ * its nodes drain); else none, and then load alone orders.
  */
-export function resolvePosition(location: GeoLocation | null, nodes: readonly NodeInfo[], defaultRegion?: string): ClientPosition {
+export function resolvePosition(location: GeoLocation | null, nodes: readonly NodeInfo[], defaultRegion?: string, near?: NearPoint): ClientPosition {
   if (location?.status === 'found') {
     const where = [location.city, location.country].filter(Boolean).join(', ') || 'somewhere';
     return { source: 'geoip', point: { latitude: location.latitude, longitude: location.longitude }, place: `${where} ${coords(location)}`, location };
   }
   const why = location === null ? 'no GeoIP lookup (no client address, or nothing to choose)' : `${location.status} address ${location.ip}`;
+  if (near) {
+    const point = { latitude: near.latitude, longitude: near.longitude };
+    return { source: 'near', point, place: `${why}: near ${near.label} ${coords(point)}`, location };
+  }
   if (defaultRegion) {
     const anchor = nodes.filter((n) => n.region === defaultRegion).sort((a, b) => a.nodeId.localeCompare(b.nodeId))[0];
     if (anchor) {
@@ -59,8 +71,15 @@ export interface PlaceOptions {
   excludeNodeId?: string;
   /** Required router codec hash; default: that of the hosting nodes, if any. */
   codecHash?: string | null;
+  /** Where to assume the client is when its address has no place (before the default region). */
+  near?: NearPoint;
   /** Region to assume when the address has no place (private, loopback, unknown). */
   defaultRegion?: string;
+  /**
+   * Participants already sent to each node that its heartbeat does not show yet (e.g. a drain redirecting everyone
+   * at once): counted as its load, so that capacity and the load tie-break see them.
+   */
+  pending?: ReadonlyMap<string, number>;
   /** The lookup to use; default: the shared one over the shipped database (opened on first use); null: never look up. */
   geo?: GeoLookup | null;
   now?: number;
@@ -84,7 +103,11 @@ function locate(clientIp: string | null | undefined, geo: GeoLookup | null): Geo
 export function placeClient(nodes: readonly NodeInfo[], o: PlaceOptions = {}): Placement {
   const geo = o.geo === undefined ? (o.clientIp ? sharedGeoLookup() : null) : o.geo;
   const location = locate(o.clientIp, geo);
-  const client = resolvePosition(location, nodes, o.defaultRegion);
+  const client = resolvePosition(location, nodes, o.defaultRegion, o.near);
+  const pending = o.pending;
+  if (pending?.size) {
+    nodes = nodes.map((n) => (pending.get(n.nodeId) ? { ...n, load: { ...n.load, participants: n.load.participants + pending.get(n.nodeId)! } } : n));
+  }
   const hostingNodeIds = new Set(o.hostingNodeIds ?? []);
   const ctx = selectionContext({
     now: o.now ?? Date.now(),
@@ -103,9 +126,11 @@ export interface ChooseNodeOptions extends Omit<PlaceOptions, 'excludeNodeId'> {
 }
 
 /**
- * For the edge node's redirects: the node to send a participant to instead of this one (pass this node's id as
- * `excludeNodeId`, the meeting's other nodes from the directory as `hostingNodeIds`, this node's `codecHash`).
- * Null node: nowhere to go (the client should retry through the control plane later).
+ * For the edge node's redirects: the node to send a participant to instead of this one. Pass this node's id as
+ * `excludeNodeId`, the meeting's other nodes from the directory as `hostingNodeIds`, this node's `codecHash`, and
+ * either the client's address (`clientIp`, which opens the GeoIP database on first use) or, cheaper and usually as
+ * good, this node's own place as `near` (its participants were sent to it because they are near it); `pending`
+ * spreads a drain's participants. Null node: nowhere to go (the client should retry through the control plane).
  */
 export function chooseNode(nodes: readonly NodeInfo[], o: ChooseNodeOptions): { node: NodeInfo | null; reason: string } {
   const p = placeClient(nodes, o);

@@ -198,6 +198,32 @@ describe('placement', () => {
   });
 });
 
+describe('redirects from an edge node', () => {
+  const AMS1 = nodeInfo({ nodeId: 'ams-1', region: 'eu-west', latitude: 52.37, longitude: 4.9, capacity: { participants: 3 } });
+  const AMS2 = nodeInfo({ nodeId: 'ams-2', region: 'eu-west', latitude: 52.37, longitude: 4.9, capacity: { participants: 3 } });
+  const near = { latitude: FRA.latitude, longitude: FRA.longitude, label: 'fra' };
+
+  test('near: without a client address, the redirecting node\'s own place stands in for the client\'s', () => {
+    const r = chooseNode([FRA, ASH, SIN, AMS1], { meetingId: 'm1', excludeNodeId: 'fra', near, geo: null, now: NOW });
+    assert.equal(r.node?.nodeId, 'ams-1');
+    assert.match(r.reason, /client at no GeoIP lookup.*: near fra \(50\.11, 8\.68\): nearest: ams-1/);
+    const p = placeClient([ASH, SIN, AMS1], { clientIp: '10.0.0.1', near, defaultRegion: 'ap-southeast', geo: null, now: NOW });
+    assert.equal(p.client.source, 'near', 'the caller\'s place comes before the default region');
+  });
+
+  test('pending: a drain\'s participants spread over equally near nodes and stop at their capacity', () => {
+    const pending = new Map<string, number>();
+    const sent: Array<string | null> = [];
+    for (let i = 0; i < 7; i++) {
+      const r = chooseNode([FRA, ASH, AMS1, AMS2], { meetingId: 'm1', excludeNodeId: 'fra', near, pending, geo: null, now: NOW });
+      const id = r.node?.nodeId ?? null;
+      sent.push(id);
+      if (id) pending.set(id, (pending.get(id) ?? 0) + 1);
+    }
+    assert.deepEqual(sent, ['ams-1', 'ams-2', 'ams-1', 'ams-2', 'ams-1', 'ams-2', 'ash']);
+  });
+});
+
 describe('nodes file', () => {
   test('minimal descriptions get defaults: active, idle, capacity 1000, media address from the URL', () => {
     const [n] = parseNodes(JSON.stringify([{ nodeId: 'dub-1', region: 'eu-west', latitude: 53.35, longitude: -6.26, signallingUrl: 'https://dub-1.example.com:8443' }]));
