@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  StrategyChain, chooseNode, loadOf, meetingCodecHash, parseNodes, placeClient, resolvePosition, selectionContext,
+  StrategyChain, chooseNode, distanceKm, loadOf, meetingCodecHash, parseNodes, placeClient, resolvePosition, selectionContext,
   type Candidate, type NodeStrategy, type SelectionContext,
 } from '../../geo/index.js';
 import { active } from '../../geo/selector/strategies/active.js';
@@ -25,6 +25,15 @@ const run = (s: NodeStrategy, cs: Candidate[], c = ctx()) => s.apply(cs, c);
 
 /** London, for distances. */
 const LONDON = { latitude: 51.51, longitude: -0.09 };
+
+test('great-circle distances: London-New York about 5570 km, antipodes half the circumference, a point to itself 0', () => {
+  const km = (a: [number, number], b: [number, number]) => distanceKm({ latitude: a[0], longitude: a[1] }, { latitude: b[0], longitude: b[1] });
+  assert.ok(Math.abs(km([51.5074, -0.1278], [40.7128, -74.006]) - 5570) < 15);
+  assert.ok(Math.abs(km([0, 0], [0, 180]) - Math.PI * 6371) < 1);
+  assert.ok(Math.abs(km([1.35, 103.82], [-33.87, 151.21]) - 6300) < 30, 'Singapore-Sydney');
+  assert.equal(km([50, 8], [50, 8]), 0);
+  assert.ok(Math.abs(km([10, 179.5], [10, -179.5]) - 109.5) < 1, 'across the antimeridian');
+});
 
 describe('filters', () => {
   test('active: draining nodes are dropped, with the state as the reason', () => {
