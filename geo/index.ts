@@ -16,7 +16,7 @@ export {
 } from './place.js';
 export { ROUTE_USAGE, routeCommand, type RouteCommandOptions } from './route-command.js';
 export {
-  DEFAULT_HOSTING_SLACK_KM, DEFAULT_LOAD_TIE_KM, DEFAULT_STRATEGIES, StrategyChain, loadOf, selectionContext,
+  CLOCK_SKEW_ALLOWANCE_MS, DEFAULT_HOSTING_SLACK_KM, DEFAULT_LOAD_TIE_KM, DEFAULT_STRATEGIES, StrategyChain, loadOf, selectionContext,
 } from './selector/chain.js';
 export type { Candidate, Dropped, NodeSelector, NodeStrategy, Selection, SelectionContext } from './selector/types.js';
 export {

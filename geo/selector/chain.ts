@@ -19,6 +19,8 @@ import type { Candidate, Dropped, NodeSelector, NodeStrategy, Selection, Selecti
 export const DEFAULT_STRATEGIES: readonly NodeStrategy[] = [active, fresh, capacity, codec, exclude, nearest, preferHosting];
 
 export const DEFAULT_HOSTING_SLACK_KM = 1000;
+/** Clock difference between machines that the `fresh` filter tolerates on top of DEAD_AFTER_MS. */
+export const CLOCK_SKEW_ALLOWANCE_MS = 30_000;
 export const DEFAULT_LOAD_TIE_KM = 300;
 
 /** A context with defaults for everything but what the caller knows. */
@@ -28,7 +30,7 @@ export function selectionContext(c: Partial<SelectionContext> & { now: number })
     hostingNodeIds: new Set(),
     excludeNodeIds: new Set(),
     codecHash: null,
-    maxHeartbeatAgeMs: DEAD_AFTER_MS,
+    maxHeartbeatAgeMs: DEAD_AFTER_MS + CLOCK_SKEW_ALLOWANCE_MS,
     hostingSlackKm: DEFAULT_HOSTING_SLACK_KM,
     loadTieKm: DEFAULT_LOAD_TIE_KM,
     ...c,

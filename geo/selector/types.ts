@@ -29,7 +29,7 @@ export interface SelectionContext {
   readonly excludeNodeIds: ReadonlySet<string>;
   /** Router codec hash every chosen node must have, or null for any (see strategies/codec.ts). */
   readonly codecHash: string | null;
-  /** A heartbeat older than this is stale. */
+  /** A heartbeat whose `sentAt` (the sender's clock) is older than this is stale. */
   readonly maxHeartbeatAgeMs: number;
   /** Extra distance a hosting node may be away and still win (see strategies/prefer-hosting.ts). */
   readonly hostingSlackKm: number;

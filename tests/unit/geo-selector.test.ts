@@ -139,6 +139,11 @@ describe('the chain', () => {
     assert.equal(chain.select([FRA, ASH, SIN], ctx({ position: LONDON, excludeNodeIds: new Set(['fra']) })).node?.nodeId, 'ash');
   });
 
+  test('by default a heartbeat from a machine whose clock is 20 s behind is still fresh; a minute old is not', () => {
+    assert.equal(chain.select([{ ...FRA, sentAt: NOW - 20_000 }, ASH], ctx({ position: LONDON })).node?.nodeId, 'fra');
+    assert.equal(chain.select([{ ...FRA, sentAt: NOW - 60_000 }, ASH], ctx({ position: LONDON })).node?.nodeId, 'ash');
+  });
+
   test('nothing eligible: no node, and the reason lists why each was dropped; no nodes at all says so', () => {
     const s = chain.select([{ ...FRA, state: 'draining' }, { ...ASH, load: { participants: 100, consumers: 0, cpu: 0 } }], ctx({ position: LONDON }));
     assert.equal(s.node, null);
