@@ -111,9 +111,16 @@ export class GeoLookup {
   }
 }
 
-let shared: GeoLookup | null = null;
-/** One process-wide lookup over the default files, opened on first use (synchronously). */
+let shared: GeoLookup | Error | null = null;
+/** One process-wide lookup over the default files, opened on first use (synchronously); throws if they cannot be. */
 export function sharedGeoLookup(): GeoLookup {
-  shared ??= GeoLookup.openSync();
+  if (shared === null) {
+    try {
+      shared = GeoLookup.openSync();
+    } catch (err) {
+      shared = err as Error; // not retried on every call: the files will not appear by themselves
+    }
+  }
+  if (shared instanceof Error) throw shared;
   return shared;
 }

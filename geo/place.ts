@@ -80,7 +80,10 @@ export interface PlaceOptions {
    * at once): counted as its load, so that capacity and the load tie-break see them.
    */
   pending?: ReadonlyMap<string, number>;
-  /** The lookup to use; default: the shared one over the shipped database (opened on first use); null: never look up. */
+  /**
+   * The lookup to use; default: the shared one over the shipped database (opened on first use; if it cannot be
+   * opened, placement goes on without GeoIP); null: never look up.
+   */
   geo?: GeoLookup | null;
   now?: number;
   selector?: NodeSelector;
@@ -100,8 +103,17 @@ function locate(clientIp: string | null | undefined, geo: GeoLookup | null): Geo
   return kind === 'public' ? null : { ip, status: kind };
 }
 
+/** The shared lookup, or null when the database cannot be opened: placement then goes on without GeoIP. */
+function sharedOrNone(): GeoLookup | null {
+  try {
+    return sharedGeoLookup();
+  } catch {
+    return null;
+  }
+}
+
 export function placeClient(nodes: readonly NodeInfo[], o: PlaceOptions = {}): Placement {
-  const geo = o.geo === undefined ? (o.clientIp ? sharedGeoLookup() : null) : o.geo;
+  const geo = o.geo === undefined ? (o.clientIp ? sharedOrNone() : null) : o.geo;
   const location = locate(o.clientIp, geo);
   const client = resolvePosition(location, nodes, o.defaultRegion, o.near);
   const pending = o.pending;
@@ -119,10 +131,9 @@ export function placeClient(nodes: readonly NodeInfo[], o: PlaceOptions = {}): P
   return { ...(o.selector ?? defaultSelector).select(nodes, ctx), client };
 }
 
-export interface ChooseNodeOptions extends Omit<PlaceOptions, 'excludeNodeId'> {
+export interface ChooseNodeOptions extends PlaceOptions {
   /** Informative: the meeting the participant is joining (its hosting nodes go in `hostingNodeIds`). */
   meetingId: string;
-  excludeNodeId?: string;
 }
 
 /**

@@ -5,10 +5,12 @@
  * say looking at a map), not computed with the code under test.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { GeoLookup, placeClient, routeCommand } from '../../geo/index.js';
 import { ROOT } from '../helpers/edge.js';
 import { ASH, FRA, SIN } from '../helpers/nodes.js';
@@ -68,6 +70,21 @@ describe('routing with the shipped GeoIP database', { timeout: 60_000 }, () => {
     const p = placeClient([FRA, ASH, SIN], { clientIp: '192.168.1.5', geo, defaultRegion: 'ap-southeast', now: FRA.sentAt });
     assert.equal(p.node?.nodeId, 'sin');
     assert.equal(p.client.source, 'default-region');
+  });
+
+  test('chooseNode with an address but no database (GEO_MMDB_IPV4 missing): still a node, placed without GeoIP', async () => {
+    const script = `
+      const { chooseNode } = await import(${JSON.stringify(path.join(ROOT, 'geo/index.ts'))});
+      const { ASH, FRA } = await import(${JSON.stringify(path.join(ROOT, 'tests/helpers/nodes.ts'))});
+      const o = { meetingId: 'm1', clientIp: '133.242.0.1', defaultRegion: 'us-east', now: FRA.sentAt };
+      console.log(JSON.stringify([chooseNode([FRA, ASH], o), chooseNode([FRA, ASH], o)]));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT, env: { ...process.env, GEO_MMDB_IPV4: path.join(dir, 'missing.mmdb') }, timeout: 60_000,
+    });
+    const [first, second] = JSON.parse(stdout) as Array<{ node: { nodeId: string }; reason: string }>;
+    assert.equal(first!.node.nodeId, 'ash');
+    assert.match(first!.reason, /no GeoIP lookup.*default region us-east/);
+    assert.equal(second!.node.nodeId, 'ash');
   });
 
   test('meshmeet route --nodes FILE: where, candidates, choice and why, without a cluster', async () => {
