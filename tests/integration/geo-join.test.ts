@@ -40,7 +40,7 @@ const hosts = new Map<string, string[]>();
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** POST /meetings/:id/join from a given local address, with an optional X-Forwarded-For. */
-function join(url: string, o: { from: string; xff?: string; cookie: string }): Promise<{ status: number; body: any }> {
+function join(url: string, o: { from: string; xff?: string; cookie: string }): Promise<{ status: number; body: any; retryAfter?: string }> {
   return new Promise((resolve, reject) => {
     const body = '{}';
     const req = http.request(url, {
@@ -50,7 +50,7 @@ function join(url: string, o: { from: string; xff?: string; cookie: string }): P
     }, (res) => {
       let text = '';
       res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text), retryAfter: res.headers['retry-after'] }));
     });
     req.on('error', reject);
     req.end(body);
@@ -156,6 +156,7 @@ describe('join route: geo placement', { timeout: 180_000 }, () => {
       const refused = await join(url, { from: '127.0.0.1', cookie: c });
       assert.equal(refused.status, 503);
       assert.equal(refused.body.error.code, 'no_node');
+      assert.equal(refused.retryAfter, '5');
       nodes = [...draining, nodeInfo({ nodeId: 'syd', region: 'ap-south', latitude: -33.9, longitude: 151.2, sentAt: Date.now() })];
       const ok = await join(url, { from: '127.0.0.1', cookie: c });
       assert.deepEqual([ok.status, ok.body.nodeId], [200, 'syd']);

@@ -53,6 +53,7 @@ export class JoinPlacement {
     const p = placeClient(nodes, { clientIp: ip, geo, defaultRegion: this.o.defaultRegion, hostingNodeIds: this.o.hosts?.(meetingId) ?? [] });
     if (!p.node) {
       this.o.log?.warn({ meetingId, reason: p.reason }, 'no edge node for a join');
+      c.header('Retry-After', '5');
       throw new HttpError(503, 'no_node', 'no media node can take participants right now; try again shortly');
     }
     this.o.log?.debug({ meetingId, nodeId: p.node.nodeId, client: p.client.place, reason: p.reason }, 'join placed');
