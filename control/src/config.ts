@@ -28,6 +28,12 @@ export const ControlConfig = z.object({
   cassandraReplication: z.coerce.number().int().min(1).max(9).default(1),
   /** The edge node participants are sent to (until the mesh issue adds geo routing): its public base URL. */
   edgeNodeUrl: Url.default('http://localhost:8080'),
+  /** JSON nodes file (geo/nodes.example.json): several static edge nodes, chosen by GeoIP; overrides edgeNodeUrl. */
+  edgeNodesFile: z.string().optional(),
+  /** Region assumed for clients whose address has no place (private, loopback, unknown). */
+  geoDefaultRegion: z.string().max(64).optional(),
+  /** Proxies whose X-Forwarded-For is believed: comma separated IPs and CIDR networks. */
+  trustedProxies: z.string().default(''),
   /** External OpenID issuers, as a JSON array of {name, issuer, clientId, clientSecret}. */
   externalIdps: z.array(ExternalIdp).default([]),
   /** Secure cookies (on behind HTTPS). */
@@ -52,6 +58,9 @@ const ENV: Record<keyof ControlConfigInput, string> = {
   cassandraKeyspace: 'CASSANDRA_KEYSPACE',
   cassandraReplication: 'CASSANDRA_REPLICATION',
   edgeNodeUrl: 'EDGE_NODE_URL',
+  edgeNodesFile: 'EDGE_NODES_FILE',
+  geoDefaultRegion: 'GEO_DEFAULT_REGION',
+  trustedProxies: 'TRUSTED_PROXIES',
   externalIdps: 'EXTERNAL_IDPS',
   secureCookies: 'CONTROL_SECURE_COOKIES',
   joinTokenTtlSeconds: 'JOIN_TOKEN_TTL_SECONDS',

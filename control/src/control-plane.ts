@@ -18,16 +18,19 @@ import { CassandraChatStore } from './chat/cassandra-store.js';
 import { PostgresChatStore } from './chat/postgres-store.js';
 import { ChatHub, chatRoutes } from './chat/routes.js';
 import type { ChatStore } from './chat/store.js';
+import { TrustedProxies, type MeetingHosts, type NodeSource } from '../../geo/index.js';
 import type { ControlConfig } from './config.js';
 import { EMBEDDED_POOL_MAX, startEmbeddedPostgres } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { Api } from './http/api.js';
 import type { AppEnv } from './http/context.js';
+import { clientAddressMiddleware } from './http/client-address.js';
 import { HttpError, errorResponse } from './http/errors.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { createIdentity, type Identity } from './identity/index.js';
 import { KeyStore } from './keys.js';
 import { EdgeClient } from './meetings/edge-client.js';
+import { JoinPlacement } from './meetings/placement.js';
 import { meetingRoutes } from './meetings/routes.js';
 import { Meetings } from './meetings/service.js';
 import { createControlMetrics } from './metrics.js';
@@ -41,6 +44,10 @@ export interface ControlPlaneOptions {
   webRoot?: string;
   /** The clock (ms) of timed key refreshes; tests inject one instead of waiting a minute. */
   clock?: () => number;
+  /** The edge nodes to place participants on (the cluster's view); default: EDGE_NODES_FILE, else EDGE_NODE_URL. */
+  nodes?: NodeSource;
+  /** The nodes serving a meeting (the cluster's directory), so that joiners prefer them. */
+  meetingHosts?: MeetingHosts;
 }
 
 export class ControlPlane {
@@ -125,6 +132,7 @@ export class ControlPlane {
         this.log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - start) }, 'request');
       });
       app.use('*', this.metrics.middleware);
+      app.use('*', clientAddressMiddleware(TrustedProxies.parse(cfg.trustedProxies)));
       app.use('*', bodyLimit({
         maxSize: 64 * 1024,
         onError: (c) => errorResponse(c, new HttpError(413, 'too_large', 'request body over 64 KiB')),
@@ -150,7 +158,8 @@ export class ControlPlane {
       const api = new Api(app);
       this.identity.mount(app, api);
       userRoutes(api, new Users(this.pool));
-      meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }));
+      const placement = JoinPlacement.fromConfig(cfg, { nodes: this.options.nodes, hosts: this.options.meetingHosts, log: this.log });
+      meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }), placement);
       calendarRoutes(api, new Calendar(this.pool, meetings, cfg.publicUrl));
       chatRoutes(api, this.chat, meetings, this.hub);
       const doc = api.openapi({ title: 'MeshMeet control plane', version: '1' });

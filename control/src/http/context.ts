@@ -10,12 +10,15 @@ export interface AuthUser {
 
 export type AppEnv = {
   Bindings: HttpBindings;
-  Variables: { user: AuthUser | null };
+  Variables: { user: AuthUser | null; clientIp?: string };
 };
 
 export type AppContext = Context<AppEnv>;
 
-/** The client's IP as seen by this process (no proxy headers are trusted). */
+/**
+ * The client's IP: the socket's peer, or the address a trusted proxy forwarded (resolved once per request by
+ * `clientAddressMiddleware`, http/client-address.ts; X-Forwarded-For from anyone else is ignored).
+ */
 export function clientIp(c: AppContext): string {
-  return c.env?.incoming?.socket?.remoteAddress ?? 'unknown';
+  return c.get('clientIp') ?? c.env?.incoming?.socket?.remoteAddress ?? 'unknown';
 }

@@ -7,9 +7,10 @@ import { ROLES } from './policy.js';
 import {
   ControlRequest, ControlResponse, CreateMeeting, Invitee, JoinRequest, JoinResponse, MeetingView, ParticipantView, UpdateMeeting,
 } from './schemas.js';
+import type { JoinPlacement } from './placement.js';
 import type { Meetings } from './service.js';
 
-export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLimiter): void {
+export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLimiter, placement: JoinPlacement): void {
   const tag = 'meetings';
   api.app.use('/meetings/:id/join', rateLimit(joinLimiter, (c) => clientIp(c)));
 
@@ -39,10 +40,11 @@ export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLim
     });
 
   api.route({
-    method: 'post', path: '/meetings/:id/join', tag, auth: 'user', body: JoinRequest, response: JoinResponse, errors: [403, 404, 409, 423, 429],
-    summary: 'Join: checks passcode, lock, capacity, role and the waiting room; returns a join token and the edge node URL, or 202 while waiting',
+    method: 'post', path: '/meetings/:id/join', tag, auth: 'user', body: JoinRequest, response: JoinResponse, errors: [403, 404, 409, 423, 429, 503],
+    summary: 'Join: checks passcode, lock, capacity, role and the waiting room; returns a join token and the chosen edge node (nearest healthy), or 202 while waiting',
   }, async ({ user, params, body }, c) => {
     const r = await meetings.join(user, params.id!, body.passcode, `${clientIp(c)}|${user.id}`);
+    if (r.status === 'admitted') Object.assign(r, await placement.place(c, params.id!));
     return c.json(r, r.status === 'waiting' ? 202 : 200);
   });
   api.route({ method: 'get', path: '/meetings/:id/join', tag, summary: 'Your state in the meeting (waiting, admitted, denied, removed)', auth: 'user',

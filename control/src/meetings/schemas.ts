@@ -75,6 +75,9 @@ export const JoinResponse = z.discriminatedUnion('status', [
     status: z.literal('admitted'),
     token: z.string(),
     nodeUrl: z.string(),
+    /** The chosen edge node (geo/: nearest healthy node; see control/src/meetings/placement.ts). */
+    nodeId: z.string().optional(),
+    region: z.string().optional(),
     participantId: z.string(),
     role: z.enum(ROLES),
     expiresAt: z.string(),
