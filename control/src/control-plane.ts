@@ -25,6 +25,8 @@ import { Api } from './http/api.js';
 import type { AppEnv } from './http/context.js';
 import { HttpError, errorResponse } from './http/errors.js';
 import { RateLimiter } from './http/rate-limit.js';
+import { connectSources, contentSecurityPolicy, cspHash, sameOriginWrites, securityHeaders } from './http/security.js';
+import { PAGE_STYLE } from './identity/pages.js';
 import { createIdentity, type Identity } from './identity/index.js';
 import { KeyStore } from './keys.js';
 import { EdgeClient } from './meetings/edge-client.js';
@@ -112,6 +114,14 @@ export class ControlPlane {
         return errorResponse(c, new HttpError(500, 'internal', 'internal error'));
       });
       app.notFound((c) => errorResponse(c, new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));
+      const https = cfg.publicUrl.startsWith('https:');
+      const isIdp = (p: string) => p === '/oidc' || p.startsWith('/oidc/');
+      app.use('*', securityHeaders({
+        csp: contentSecurityPolicy({ connect: connectSources(cfg.edgeNodeUrl), styleHashes: [cspHash(PAGE_STYLE)] }),
+        hsts: https,
+        ownPages: isIdp,
+      }));
+      app.use('*', sameOriginWrites({ allowed: [new URL(cfg.publicUrl).origin], exempt: isIdp }));
       app.use('*', async (c, next) => {
         const start = performance.now();
         this.inflight++;

@@ -122,7 +122,7 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
   const cookieKeys = [await ensureSecret(pool, 'oidc.cookie-key.1')];
   const registerLimiter = new RateLimiter({ burst: REGISTER_BURST, perSecond: 10 / 3600 });
   const loginLimiter = new RateLimiter({ burst: LOGIN_BURST, perSecond: 1 / 3 });
-  const cookieBase = { httpOnly: true, secure: config.secureCookies, sameSite: 'Lax' } as const;
+  const cookieBase = { httpOnly: true, secure: config.secureCookies ?? config.publicUrl.startsWith('https:'), sameSite: 'Lax' } as const;
 
   // ---- the provider, re-created when the set of `oidc` keys changes (rotation) ----
   let live: LiveProvider | undefined;
@@ -377,7 +377,8 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
       const details = await interactionOf(c, provider);
       if (!details || details.prompt.name !== 'login') return expiredPage(c);
       const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-      const email = typeof form.email === 'string' ? form.email.trim().slice(0, 254) : '';
+      // PostgreSQL stores no NUL: such an email matches nobody (and never reaches the database).
+      const email = typeof form.email === 'string' && !form.email.includes('\u0000') ? form.email.trim().slice(0, 254) : '';
       const password = typeof form.password === 'string' ? form.password.slice(0, 1024) : '';
       const user = email ? await users.byEmail(email) : undefined;
       const ok = await verifyPassword(password, user?.passwordHash); // works (and takes as long) without a user too
@@ -436,7 +437,9 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
       c.header('Cache-Control', 'no-store');
       const search = new URL(c.req.url).search;
       const params = new URLSearchParams(search);
-      const state = params.get('state');
+      // The state is ours (base64url); anything else is not a sign-in of ours, and never reaches the database.
+      const rawState = params.get('state');
+      const state = rawState && /^[A-Za-z0-9_-]{1,128}$/.test(rawState) ? rawState : null;
       const again = { href: '/auth/login', text: 'Sign in again' };
       const { rows } = state
         ? await pool.query<{ binding_hash: Buffer; idp: string; nonce: string; code_verifier: string; return_to: string }>(

@@ -26,7 +26,7 @@ export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLim
       await meetings.remove(user, params.id!);
     });
 
-  const InviteeView = z.object({ userId: z.string(), email: z.string(), displayName: z.string(), role: z.enum(ROLES) });
+  const InviteeView = z.object({ userId: z.string(), email: z.string().nullable().describe('null unless you are a host or co-host'), displayName: z.string(), role: z.enum(ROLES) });
   api.route({ method: 'get', path: '/meetings/:id/invitees', tag, summary: 'Invitees and their roles', auth: 'user', response: z.object({ invitees: z.array(InviteeView) }), errors: [404] },
     async ({ user, params }) => ({ invitees: await meetings.invitees(user, params.id!) }));
   api.route({ method: 'post', path: '/meetings/:id/invitees', tag, summary: 'Invite a user by email with a role (hosts)', auth: 'user', body: Invitee, status: 204, errors: [403, 404] },

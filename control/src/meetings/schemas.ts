@@ -91,5 +91,5 @@ export const ParticipantView = z.object({
   state: z.enum(['waiting', 'admitted', 'denied', 'removed']),
 });
 
-export const ControlRequest = z.object({ action: z.enum(HOST_CONTROLS), participantId: z.string().max(128).optional() });
+export const ControlRequest = z.object({ action: z.enum(HOST_CONTROLS), participantId: z.uuid().optional() });
 export const ControlResponse = z.object({ action: z.enum(HOST_CONTROLS), affected: z.number() });

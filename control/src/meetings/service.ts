@@ -11,7 +11,8 @@ import { withTransaction } from '../db/transaction.js';
 import { hashPassword, verifyPassword } from '../secrets.js';
 import type { EdgeClient } from './edge-client.js';
 import {
-  PASSCODE_LOCKOUT_SECONDS, PASSCODE_MAX_FAILURES, TARGETED, canControl, decideJoin, isHostLike, roleOf, screenShareAllowed,
+  PASSCODE_LOCKOUT_SECONDS, PASSCODE_MAX_FAILURES, TARGETED, canChangeInvitation, canControl, decideJoin, higherRole, isHostLike, roleOf,
+  screenShareAllowed,
   type HostControl, type Role,
 } from './policy.js';
 import type { CreateMeeting, MeetingView } from './schemas.js';
@@ -96,11 +97,18 @@ export class Meetings {
     return this.view(owner, id);
   }
 
-  private async addInvitee(db: pg.PoolClient | pg.Pool, meetingId: string, ownerId: string, email: string, role: Role): Promise<string> {
+  /**
+   * Adds or changes an invitation. `actor` (the inviter's role) goes through the same pure policy as host controls
+   * (`canChangeInvitation`) against the invitee's current role, whether they are invited already or appointed
+   * co-host during the meeting.
+   */
+  private async addInvitee(db: pg.PoolClient | pg.Pool, meetingId: string, ownerId: string, email: string, role: Role, actor: Role = 'host'): Promise<string> {
     const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE lower(email) = lower($1)', [email]);
     const user = rows[0];
     if (!user) throw new HttpError(404, 'not_found', `no user with email ${email}`);
     if (user.id === ownerId) throw badRequest('the owner is already the host', 'email');
+    const verdict = canChangeInvitation(actor, await this.currentRole(db, meetingId, user.id), role);
+    if (!verdict.ok) throw forbidden(verdict.reason);
     await db.query(
       `INSERT INTO meeting_members (meeting_id, user_id, role) VALUES ($1, $2, $3)
        ON CONFLICT (meeting_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
@@ -181,27 +189,46 @@ export class Meetings {
     await this.pool.query('DELETE FROM meetings WHERE id = $1', [id]);
   }
 
+  /** An invitee's role: their invitation's, or co-host if appointed during the meeting. */
+  private async currentRole(db: pg.PoolClient | pg.Pool, meetingId: string, userId: string): Promise<Role | null> {
+    const { rows } = await db.query<{ member_role: Role | null; p_role: Role | null }>(
+      `SELECT (SELECT role FROM meeting_members WHERE meeting_id = $1 AND user_id = $2) AS member_role,
+              (SELECT role FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2) AS p_role`,
+      [meetingId, userId],
+    );
+    const r = rows[0];
+    return higherRole(r?.member_role ?? null, r?.p_role === 'cohost' ? 'cohost' : null);
+  }
+
   async invite(user: AuthUser, id: string, email: string, role: Role): Promise<void> {
     const { m, role: mine } = await this.access(user, id);
     if (!isHostLike(mine)) throw forbidden('only hosts invite');
-    await this.addInvitee(this.pool, id, m.owner_id, email, role);
+    await this.addInvitee(this.pool, id, m.owner_id, email, role, mine);
   }
 
   async uninvite(user: AuthUser, id: string, userId: string): Promise<void> {
-    const { role } = await this.access(user, id);
+    const { m, role } = await this.access(user, id);
     if (!isHostLike(role)) throw forbidden('only hosts change invitations');
+    if (userId === m.owner_id) throw forbidden('the host\'s role cannot be changed');
+    const current = await this.currentRole(this.pool, id, userId);
+    if (current) {
+      const verdict = canChangeInvitation(role, current, null);
+      if (!verdict.ok) throw forbidden(verdict.reason);
+    }
     const r = await this.pool.query('DELETE FROM meeting_members WHERE meeting_id = $1 AND user_id = $2', [id, userId]);
     if (!r.rowCount) throw notFound('no such invitee');
   }
 
-  async invitees(user: AuthUser, id: string): Promise<Array<{ userId: string; email: string; displayName: string; role: Role }>> {
-    await this.access(user, id);
+  /** Invitees; their email addresses only for hosts and co-hosts (others see names and roles). */
+  async invitees(user: AuthUser, id: string): Promise<Array<{ userId: string; email: string | null; displayName: string; role: Role }>> {
+    const { role: mine } = await this.access(user, id);
+    const emails = isHostLike(mine);
     const { rows } = await this.pool.query<{ user_id: string; email: string; display_name: string; role: Role }>(
       `SELECT mm.user_id, u.email, u.display_name, mm.role FROM meeting_members mm JOIN users u ON u.id = mm.user_id
         WHERE mm.meeting_id = $1 ORDER BY u.display_name`,
       [id],
     );
-    return rows.map((r) => ({ userId: r.user_id, email: r.email, displayName: r.display_name, role: r.role }));
+    return rows.map((r) => ({ userId: r.user_id, email: emails ? r.email : null, displayName: r.display_name, role: r.role }));
   }
 
   private async participant(meetingId: string, userId: string): Promise<ParticipantRow | null> {
