@@ -81,5 +81,6 @@ export function loadControlConfig(env: NodeJS.ProcessEnv = process.env, override
       .join('; ');
     throw new Error(`invalid control plane configuration: ${msg}`);
   }
-  return parsed.data;
+  // Behind https, cookies are Secure unless explicitly turned off.
+  return { ...parsed.data, secureCookies: parsed.data.secureCookies ?? parsed.data.publicUrl.startsWith('https:') };
 }

@@ -24,6 +24,7 @@ import { migrate } from './db/migrate.js';
 import { Api } from './http/api.js';
 import type { AppEnv } from './http/context.js';
 import { HttpError, errorResponse } from './http/errors.js';
+import { guestScope } from './http/guest-scope.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { connectSources, contentSecurityPolicy, cspHash, sameOriginWrites, securityHeaders } from './http/security.js';
 import { PAGE_STYLE } from './identity/pages.js';
@@ -31,6 +32,7 @@ import { createIdentity, type Identity } from './identity/index.js';
 import { KeyStore } from './keys.js';
 import { EdgeClient } from './meetings/edge-client.js';
 import { meetingRoutes } from './meetings/routes.js';
+import { CreateMeeting } from './meetings/schemas.js';
 import { Meetings } from './meetings/service.js';
 import { createControlMetrics } from './metrics.js';
 import { userRoutes } from './users/routes.js';
@@ -52,6 +54,7 @@ export class ControlPlane {
   private server: http.Server | null = null;
   private wss: WebSocketServer | null = null;
   private readonly hub = new ChatHub();
+  private meetings: Meetings | null = null;
   private metrics: ReturnType<typeof createControlMetrics> | null = null;
   /** Requests being handled (their client may have gone): stop() waits for them before closing the database. */
   private inflight = 0;
@@ -106,6 +109,7 @@ export class ControlPlane {
       this.identity = await createIdentity({ pool: this.pool, config: cfg, log: this.log, keys: new KeyStore(this.pool, 'oidc') });
       const edge = new EdgeClient(joinKeys, cfg.publicUrl, cfg.edgeNodeUrl.replace(/\/$/, ''), cfg.joinTokenTtlSeconds);
       const meetings = new Meetings(this.pool, edge, cfg.publicUrl);
+      this.meetings = meetings;
 
       const app = new Hono<AppEnv>();
       app.onError((err, c) => {
@@ -154,11 +158,12 @@ export class ControlPlane {
         return c.json(await joinKeys.jwks());
       });
       app.use('*', this.identity.authenticate);
+      app.use('*', guestScope);
 
       const api = new Api(app);
       this.identity.mount(app, api);
       userRoutes(api, new Users(this.pool));
-      meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }));
+      meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }), this.identity.startSession);
       calendarRoutes(api, new Calendar(this.pool, meetings, cfg.publicUrl));
       chatRoutes(api, this.chat, meetings, this.hub);
       const doc = api.openapi({ title: 'MeshMeet control plane', version: '1' });
@@ -169,6 +174,10 @@ export class ControlPlane {
         app.use('/app/*', serveStatic({ root, rewriteRequestPath: (p) => p.replace(/^\/app/, '') }));
         app.get('/app/*', serveStatic({ root, path: 'index.html' }));
         app.get('/', (c) => c.redirect('/app/'));
+        // The guest page (join by name, for meetings that allow guests): the same bundle, in its join-page mode.
+        app.get('/join', (c) => c.redirect(`/join/${new URL(c.req.url).search}`));
+        app.use('/join/*', serveStatic({ root, rewriteRequestPath: (p) => p.replace(/^\/join/, '') }));
+        app.get('/join/*', serveStatic({ root, path: 'index.html' }));
       }
 
       const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -187,6 +196,26 @@ export class ControlPlane {
       await this.stop();
       throw err;
     }
+  }
+
+  /**
+   * An instant meeting that lets guests in by name (the quick "open a link and meet" flow of `npm start`), owned by
+   * a local account that has no password (nobody signs in as it): the newest such meeting that has not ended, or a
+   * new one. Returns its id and the guest link. The meeting's rules apply to guests as to anyone.
+   */
+  async guestMeeting(o: { ownerEmail: string; title: string }): Promise<{ id: string; link: string }> {
+    if (!this.pool || !this.meetings) throw new Error('control plane not started');
+    const { rows } = await this.pool.query<{ id: string; display_name: string }>(
+      `INSERT INTO users (email, display_name) VALUES ($1, $2) ON CONFLICT ((lower(email))) DO UPDATE SET email = users.email
+       RETURNING id, display_name`,
+      [o.ownerEmail, 'Meeting owner'],
+    );
+    const owner = { id: rows[0]!.id, email: o.ownerEmail, displayName: rows[0]!.display_name };
+    const existing = await this.pool.query<{ id: string }>(
+      "SELECT id FROM meetings WHERE owner_id = $1 AND guest_join AND status <> 'ended' ORDER BY created_at DESC LIMIT 1", [owner.id]);
+    const id = existing.rows[0]?.id
+      ?? (await this.meetings.create(owner, CreateMeeting.parse({ kind: 'instant', title: o.title, settings: { access: 'link', guestJoin: true } }))).id;
+    return { id, link: `${this.config.publicUrl}/join/?meeting=${id}` };
   }
 
   async stop(): Promise<void> {
@@ -210,6 +239,6 @@ export class ControlPlane {
     await this.chat?.close().catch(() => undefined);
     await this.pool?.end().catch(() => undefined);
     await this.embedded?.stop().catch(() => undefined);
-    this.identity = this.chat = this.pool = this.embedded = null;
+    this.identity = this.chat = this.pool = this.embedded = this.meetings = null;
   }
 }

@@ -21,6 +21,19 @@ import { createMetrics, type EdgeMetrics } from './metrics.js';
 import { Session } from './signalling/session.js';
 
 const WS_PATH = /^\/ws\/([A-Za-z0-9_.~-]{1,128})$/;
+/**
+ * The page and every answer: no framing, no sniffing, no referrer (links carry tokens), and a strict CSP that the
+ * web client runs under (its own script and style only; media from the camera; signalling to this or another node).
+ */
+const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy': [
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:", "media-src 'self' blob: mediastream:",
+    "connect-src 'self' ws: wss:", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+  ].join('; '),
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
 /** Frames above this are cut off by ws itself (connection closed); frames up to it get a protocol error instead. */
 const WS_HARD_LIMIT = 1024 * 1024;
 
@@ -87,6 +100,10 @@ export class EdgeNode {
 
   private buildApp(): Hono {
     const app = new Hono();
+    app.use('*', async (c, next) => {
+      await next();
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+    });
     app.get('/healthz', (c) => {
       const live = this.pool?.entries.filter((e) => !e.worker.closed).length ?? 0;
       const healthy = !this.stopping && live > 0;

@@ -56,6 +56,8 @@ export interface Identity {
    * issuer, `aud` = apiAudience, scope `api`, its grant still alive). No credential: null. A bad bearer: 401.
    */
   authenticate: MiddlewareHandler<AppEnv>;
+  /** Starts a web session (sets the cookie) for a user who did not sign in through an IdP: a guest. */
+  startSession: (c: Context<AppEnv>, userId: string, idp: string) => Promise<void>;
   /** Mounts the IdP at /oidc and the relying-party routes at /auth (JSON ones declared through `api`). */
   mount(app: Hono<AppEnv>, api: Api): void;
   close(): Promise<void>;
@@ -206,8 +208,8 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
 
   async function userFromSession(c: Context<AppEnv>, sid: string): Promise<AuthUser | null> {
     const idHash = sha256(sid);
-    const { rows } = await pool.query<{ id: string; email: string; display_name: string; expires_at: Date }>(
-      `SELECT u.id, u.email, u.display_name, s.expires_at FROM web_sessions s JOIN users u ON u.id = s.user_id
+    const { rows } = await pool.query<{ id: string; email: string; display_name: string; expires_at: Date; guest_meeting_id: string | null }>(
+      `SELECT u.id, u.email, u.display_name, s.expires_at, u.guest_meeting_id FROM web_sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id_hash = $1 AND s.expires_at > now()`,
       [idHash],
     );
@@ -223,7 +225,19 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
       );
       setSessionCookie(c, sid);
     }
-    return { id: row.id, email: row.email, displayName: row.display_name };
+    return { id: row.id, email: row.email, displayName: row.display_name, ...(row.guest_meeting_id ? { guestOf: row.guest_meeting_id } : {}) };
+  }
+
+  /** A new web session for `user` (a guest who joined by name), replacing this browser's previous one. */
+  async function startSession(c: Context<AppEnv>, userId: string, idp: string): Promise<void> {
+    const previous = getCookie(c, SESSION_COOKIE);
+    if (previous && COOKIE_VALUE.test(previous)) await endSession(sha256(previous));
+    const sid = newSecret();
+    await pool.query(
+      'INSERT INTO web_sessions (id_hash, user_id, idp, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))',
+      [sha256(sid), userId, idp, SESSION_IDLE_SECONDS],
+    );
+    setSessionCookie(c, sid);
   }
 
   /** Deletes a web session and revokes its refresh token at the issuer (best effort). */
@@ -551,6 +565,7 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
 
   return {
     authenticate,
+    startSession,
     mount,
     issuer,
     apiAudience,

@@ -1,17 +1,21 @@
 /** The meetings API: CRUD, invitees, join (waiting room), participants and host controls. */
 import { z } from 'zod';
 import type { Api } from '../http/api.js';
-import { clientIp } from '../http/context.js';
+import { clientIp, type AppContext } from '../http/context.js';
 import { rateLimit, type RateLimiter } from '../http/rate-limit.js';
 import { ROLES } from './policy.js';
 import {
-  ControlRequest, ControlResponse, CreateMeeting, Invitee, JoinRequest, JoinResponse, MeetingView, ParticipantView, UpdateMeeting,
+  ControlRequest, ControlResponse, CreateMeeting, GuestJoinRequest, Invitee, JoinRequest, JoinResponse, MeetingView, ParticipantView, UpdateMeeting,
 } from './schemas.js';
 import type { Meetings } from './service.js';
 
-export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLimiter): void {
+/** Starts a web session for a new guest (the identity module's). */
+export type StartSession = (c: AppContext, userId: string, idp: string) => Promise<void>;
+
+export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLimiter, startSession?: StartSession): void {
   const tag = 'meetings';
   api.app.use('/meetings/:id/join', rateLimit(joinLimiter, (c) => clientIp(c)));
+  api.app.use('/meetings/:id/guests', rateLimit(joinLimiter, (c) => clientIp(c)));
 
   api.route({ method: 'post', path: '/meetings', tag, summary: 'Create an instant or scheduled meeting', auth: 'user', body: CreateMeeting, response: MeetingView, status: 201 },
     ({ user, body }) => meetings.create(user, body));
@@ -42,9 +46,25 @@ export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLim
     method: 'post', path: '/meetings/:id/join', tag, auth: 'user', body: JoinRequest, response: JoinResponse, errors: [403, 404, 409, 423, 429],
     summary: 'Join: checks passcode, lock, capacity, role and the waiting room; returns a join token and the edge node URL, or 202 while waiting',
   }, async ({ user, params, body }, c) => {
-    const r = await meetings.join(user, params.id!, body.passcode, `${clientIp(c)}|${user.id}`);
+    const r = await meetings.join(user, params.id!, body.passcode, `${clientIp(c)}|${user.guestOf !== undefined ? 'guest' : user.id}`);
     return c.json(r, r.status === 'waiting' ? 202 : 200);
   });
+  if (startSession) {
+    api.route({
+      method: 'post', path: '/meetings/:id/guests', tag, auth: 'none', body: GuestJoinRequest, response: JoinResponse, errors: [403, 404, 409, 423, 429],
+      summary: 'Join by name without an account, where the meeting allows guests: sets a guest session (this meeting only) and '
+        + 'decides like POST /meetings/:id/join (passcode, lock, capacity, waiting room, removal, end)',
+    }, async ({ user, params, body }, c) => {
+      let who = user;
+      if (!who || (who.guestOf !== undefined && who.guestOf !== params.id)) {
+        who = await meetings.createGuest(params.id!, body.name);
+        await startSession(c, who.id, 'guest');
+      }
+      // Guests are new users each time: wrong passcodes count per client address, not per guest.
+      const r = await meetings.join(who, params.id!, body.passcode, `${clientIp(c)}|${who.guestOf !== undefined ? 'guest' : who.id}`);
+      return c.json(r, r.status === 'waiting' ? 202 : 200);
+    });
+  }
   api.route({ method: 'get', path: '/meetings/:id/join', tag, summary: 'Your state in the meeting (waiting, admitted, denied, removed)', auth: 'user',
     response: z.object({ state: z.enum(['waiting', 'admitted', 'denied', 'removed']).nullable() }), errors: [404] },
   ({ user, params }) => meetings.myState(user, params.id!));

@@ -19,6 +19,7 @@ export const Settings = z.object({
   screenShare: z.enum(['all', 'hosts']).default('all'),
   webinar: z.boolean().default(false).describe('panelists speak, everyone else (attendees) only watches'),
   maxParticipants: z.number().int().min(2).max(10000).default(100),
+  guestJoin: z.boolean().default(false).describe('people without an account may join by name (POST /meetings/:id/guests), under the same rules'),
 });
 
 export const Invitee = z.object({ email: z.string().email().max(254), role: z.enum(ROLES).exclude(['host']).default('participant') });
@@ -65,11 +66,13 @@ export const MeetingView = z.object({
     screenShare: z.enum(['all', 'hosts']),
     webinar: z.boolean(),
     maxParticipants: z.number(),
+    guestJoin: z.boolean(),
   }),
 });
 export type MeetingView = z.infer<typeof MeetingView>;
 
 export const JoinRequest = z.object({ passcode: z.string().max(64).optional() });
+export const GuestJoinRequest = z.object({ name: z.string().trim().min(1).max(100), passcode: z.string().max(64).optional() });
 export const JoinResponse = z.discriminatedUnion('status', [
   z.object({
     status: z.literal('admitted'),
