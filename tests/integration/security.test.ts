@@ -38,7 +38,16 @@ async function meeting(owner: string, invitees: Record<string, string>, settings
   return r.body.id;
 }
 
-const reconnect = (meetingId: string, token: string) => closed(new WebSocket(`${system.edge.wsUrl}/ws/${meetingId}?token=${token}`));
+/** Reconnects with `token`: how the node closed the socket, or 'still open' if it let it in (bounded wait). */
+async function reconnect(meetingId: string, token: string): Promise<{ code: number; reason: string } | 'still open'> {
+  const ws = new WebSocket(`${system.edge.wsUrl}/ws/${meetingId}?token=${token}`);
+  let timer: NodeJS.Timeout | undefined;
+  const open = new Promise<'still open'>((resolve) => (timer = setTimeout(() => resolve('still open'), 10_000)));
+  const r = await Promise.race([closed(ws), open]);
+  clearTimeout(timer);
+  ws.terminate();
+  return r;
+}
 
 describe('security defects (issue 6)', { timeout: 300_000 }, () => {
   before(async () => {
