@@ -9,9 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { mintCommand } from '../../edge-node/index.js';
 import type { HostCommand } from '../../edge-node/protocol/commands.js';
-import { CloseCodes } from '../../edge-node/protocol/signalling.js';
+import { CloseCodes, PROTOCOL_VERSION } from '../../edge-node/protocol/signalling.js';
+import { SignallingClient, SignallingError } from '../../web/src/signalling-client.js';
 import { startEdge, type TestEdge } from '../helpers/edge.js';
-import { closed, joinAs } from '../helpers/ws-client.js';
+import { RawSocket, closed, joinAs } from '../helpers/ws-client.js';
 
 let edge: TestEdge;
 
@@ -88,5 +89,32 @@ describe('security: removals and ends hold on the edge node for the token lifeti
     assert.deepEqual(await reconnect(M, token), { code: CloseCodes.removed, reason: 'you were removed from this meeting' });
     assert.equal((await edge.node.acceptRevocation('not.a.jwt')).ok, false);
     assert.equal((await edge.node.acceptRevocation(await mintCommand(edge.keys, M, { act: 'mute', target: 'x' }))).ok, false);
+  });
+
+  test('defect 10: join refuses rtpCapabilities without codecs, naming the field', async () => {
+    const raw = new RawSocket(`${edge.wsUrl}/ws/sec-caps?token=${await edge.token({ meetingId: 'sec-caps', participantId: 'p' })}`);
+    for (const [caps, field] of [
+      [{}, 'rtpCapabilities.codecs'],
+      [{ codecs: [] }, 'rtpCapabilities.codecs'],
+      [{ codecs: [{}] }, 'rtpCapabilities.codecs.0.kind'],
+      [{ codecs: [{ kind: 'audio', mimeType: 'opus', clockRate: 48000 }] }, 'rtpCapabilities.codecs.0.mimeType'],
+      [{ codecs: 'x' }, 'rtpCapabilities.codecs'],
+    ] as const) {
+      const r = await raw.send(JSON.stringify({ id: 1, method: 'join', data: { protocolVersion: PROTOCOL_VERSION, rtpCapabilities: caps } }), 1);
+      assert.equal(r.ok, false, `${JSON.stringify(caps)}: ${JSON.stringify(r)}`);
+      assert.equal(r.error.code, 'bad_request');
+      assert.match(r.error.message, new RegExp(`^join: ${field.replace(/\./g, '\\.')}:`), JSON.stringify(caps));
+    }
+    raw.ws.close();
+  });
+
+  test('defect 10: a request on a dead socket fails at once with "closed", not after the timeout', async () => {
+    const M = 'sec-dead';
+    const c = new SignallingClient(new WebSocket(`${edge.wsUrl}/ws/${M}?token=${await edge.token({ meetingId: M, participantId: 'd' })}`) as unknown as globalThis.WebSocket, 3000);
+    await c.request('getRouterRtpCapabilities', {});
+    const gone = new Promise<void>((resolve) => c.onClose(() => resolve()));
+    await command(M, { act: 'remove', target: 'd' });
+    await gone;
+    await assert.rejects(c.request('getRouterRtpCapabilities', {}), (e: SignallingError) => e.code === 'closed');
   });
 });
