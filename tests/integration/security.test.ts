@@ -227,4 +227,57 @@ describe('security defects (issue 6)', { timeout: 300_000 }, () => {
     }
     assert.deepEqual((await json(users.erin!, 'GET', `/meetings/${m}/chat`)).body.messages.map((x: { body: string }) => x.body), ['before'], 'history stays readable');
   });
+
+  test('defect 2: guests join by name only where the meeting allows it, under the meeting\'s rules, and reach nothing else', async () => {
+    const hana = users.hana!;
+    const guestJoin = (b: Browser, m: string, body: Record<string, unknown> = { name: 'Gina Guest' }) => json(b, 'POST', `/meetings/${m}/guests`, body);
+    // Off by default, for instant and scheduled meetings alike: 404, the meeting is not revealed.
+    const closedMeeting = await meeting('hana', {}, { access: 'link' });
+    assert.equal((await guestJoin(new Browser(), closedMeeting)).status, 404);
+    assert.equal((await guestJoin(new Browser(), 'nosuchmeeting')).status, 404);
+    // Allowed: a guest session, a token the edge node takes, and nothing but this meeting.
+    const m = await meeting('hana', {}, { guestJoin: true });
+    const gina = new Browser();
+    const joined = await guestJoin(gina, m);
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    assert.equal(joined.body.role, 'participant');
+    assert.ok(gina.cookie('mm_session'), 'a guest session');
+    (await joinAs(system.edge.wsUrl, m, joined.body.token)).close();
+    assert.equal((await json(gina, 'GET', '/auth/me')).body.displayName, 'Gina Guest');
+    for (const [method, path] of [['GET', '/meetings'], ['POST', '/meetings'], ['GET', `/meetings/${closedMeeting}`], ['GET', '/users/search?q=ha'],
+      ['GET', `/meetings/${m}/invitees`], ['POST', `/meetings/${m}/controls`], ['POST', '/calendar/feed']] as const) {
+      const r = await json(gina, method, path, method === 'POST' ? { kind: 'instant', title: 'x', action: 'lock' } : undefined);
+      assert.equal(r.status, 403, `${method} ${path}: ${r.status}`);
+    }
+    assert.equal((await json(users.hana!, 'GET', '/users/search?q=gina')).body.users.length, 0, 'guests are not users anyone can find');
+    // The meeting's rules: passcode, waiting room, lock, capacity, removal, end.
+    await json(hana, 'PATCH', `/meetings/${m}`, { settings: { passcode: 'secret-1' } });
+    assert.equal((await guestJoin(new Browser(), m)).body.error.code, 'wrong_passcode');
+    assert.equal((await guestJoin(new Browser(), m, { name: 'Pia', passcode: 'secret-1' })).status, 200);
+    await json(hana, 'PATCH', `/meetings/${m}`, { settings: { passcode: null, waitingRoom: true } });
+    const wendy = new Browser();
+    const waiting = await guestJoin(wendy, m, { name: 'Wendy' });
+    assert.equal(waiting.status, 202);
+    assert.equal((await json(wendy, 'GET', `/meetings/${m}/join`)).body.state, 'waiting');
+    await json(hana, 'POST', `/meetings/${m}/join`, {});
+    assert.equal((await json(hana, 'POST', `/meetings/${m}/controls`, { action: 'admit', participantId: waiting.body.participantId })).status, 200);
+    const admitted = await json(wendy, 'POST', `/meetings/${m}/join`, {});
+    assert.equal(admitted.status, 200);
+    await json(hana, 'PATCH', `/meetings/${m}`, { settings: { waitingRoom: false } });
+    assert.equal((await json(hana, 'POST', `/meetings/${m}/controls`, { action: 'lock' })).status, 200);
+    assert.equal((await guestJoin(new Browser(), m)).status, 423);
+    await json(hana, 'POST', `/meetings/${m}/controls`, { action: 'unlock' });
+    await json(hana, 'PATCH', `/meetings/${m}`, { settings: { maxParticipants: 2 } });
+    assert.equal((await guestJoin(new Browser(), m)).body.error?.code, 'full');
+    await json(hana, 'PATCH', `/meetings/${m}`, { settings: { maxParticipants: 100 } });
+    const wendyClient = await joinAs(system.edge.wsUrl, m, admitted.body.token);
+    const gone = new Promise<{ code: number }>((resolve) => wendyClient.onClose(resolve));
+    assert.equal((await json(hana, 'POST', `/meetings/${m}/controls`, { action: 'remove', participantId: waiting.body.participantId })).status, 200);
+    assert.equal((await gone).code, CloseCodes.removed);
+    assert.equal((await json(wendy, 'POST', `/meetings/${m}/join`, {})).body.error.code, 'removed');
+    assert.equal((await guestJoin(wendy, m, { name: 'Wendy again' })).body.error.code, 'removed', 'the same guest session stays removed');
+    assert.deepEqual(await reconnect(m, admitted.body.token), { code: CloseCodes.removed, reason: 'you were removed from this meeting' });
+    assert.equal((await json(hana, 'POST', `/meetings/${m}/controls`, { action: 'end' })).status, 200);
+    assert.equal((await guestJoin(new Browser(), m)).body.error.code, 'meeting_ended');
+  });
 });
