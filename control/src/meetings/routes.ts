@@ -1,6 +1,7 @@
 /** The meetings API: CRUD, invitees, join (waiting room), participants and host controls. */
 import { z } from 'zod';
 import type { Api } from '../http/api.js';
+import { HttpError } from '../http/errors.js';
 import { clientIp, type AppContext } from '../http/context.js';
 import { rateLimit, type RateLimiter } from '../http/rate-limit.js';
 import { ROLES } from './policy.js';
@@ -56,6 +57,12 @@ export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLim
         + 'decides like POST /meetings/:id/join (passcode, lock, capacity, waiting room, removal, end)',
     }, async ({ user, params, body }, c) => {
       let who = user;
+      if (user && user.guestOf !== undefined && user.guestOf === params.id) {
+        // This browser is a guest here already: removed stays removed (whatever name comes next); the same name is the
+        // same guest (a reload); another name is another guest (a second tab).
+        if ((await meetings.myState(user, params.id!)).state === 'removed') throw new HttpError(403, 'removed', 'you were removed from this meeting');
+        if (user.displayName !== body.name) who = null;
+      }
       if (!who || (who.guestOf !== undefined && who.guestOf !== params.id)) {
         who = await meetings.createGuest(params.id!, body.name);
         await startSession(c, who.id, 'guest');
