@@ -22,7 +22,7 @@ import { Session } from './signalling/session.js';
 
 const WS_PATH = /^\/ws\/([A-Za-z0-9_.~-]{1,128})$/;
 /**
- * The page and every answer: no framing, no sniffing, no referrer (links carry tokens), and a strict CSP that the
+ * The page and every answer: no framing, no sniffing, no referrer to other origins (links carry tokens), and a strict CSP that the
  * web client runs under (its own script and style only; media from the camera; signalling to this or another node).
  */
 const SECURITY_HEADERS: Record<string, string> = {
@@ -32,7 +32,7 @@ const SECURITY_HEADERS: Record<string, string> = {
   ].join('; '),
   'X-Frame-Options': 'DENY',
   'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
+  'Referrer-Policy': 'same-origin',
 };
 /** Frames above this are cut off by ws itself (connection closed); frames up to it get a protocol error instead. */
 const WS_HARD_LIMIT = 1024 * 1024;

@@ -185,7 +185,7 @@ describe('security defects (issue 6)', { timeout: 300_000 }, () => {
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, url);
       assert.equal(r.headers.get('x-frame-options'), 'DENY', url);
       assert.equal(r.headers.get('x-content-type-options'), 'nosniff', url);
-      assert.equal(r.headers.get('referrer-policy'), 'no-referrer', url);
+      assert.equal(r.headers.get('referrer-policy'), 'same-origin', url);
       assert.equal(r.headers.get('strict-transport-security'), null, 'no HSTS over plain http');
     }
     // The sign-in page's inline style is allowed by its hash, nothing else inline.

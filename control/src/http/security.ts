@@ -1,7 +1,8 @@
 /**
  * Browser-facing protections of the control plane, as small middleware:
  * - `securityHeaders`: a strict Content-Security-Policy (the portal and sign-in pages run under it), no framing,
- *   `nosniff`, a Referrer-Policy, and HSTS when the public URL is https;
+ *   `nosniff`, Referrer-Policy `same-origin` (`no-referrer` would make browsers send `Origin: null` on our own form
+ *   posts), and HSTS when the public URL is https;
  * - `sameOriginWrites`: a state-changing request (POST/PUT/PATCH/DELETE) that a browser sends from another origin
  *   (its `Origin` or `Sec-Fetch-Site` says so) is refused with 403, whatever cookie rides along. SameSite=Lax does not
  *   stop a sibling origin of the same site (an edge node, say); this does.
@@ -57,7 +58,7 @@ export function securityHeaders(o: HeaderOptions): MiddlewareHandler {
     const h = c.res.headers;
     h.set('X-Content-Type-Options', 'nosniff');
     h.set('X-Frame-Options', 'DENY');
-    h.set('Referrer-Policy', 'no-referrer');
+    h.set('Referrer-Policy', 'same-origin');
     h.set('Cross-Origin-Opener-Policy', 'same-origin');
     if (!h.has('Content-Security-Policy')) {
       h.set('Content-Security-Policy', o.ownPages?.(c.req.path) ? "frame-ancestors 'none'" : o.csp);
