@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 
-export const FUZZ_RUNS = Math.max(1, Number(process.env.FUZZ_RUNS ?? 40));
+export const FUZZ_RUNS = Math.max(1, Number(process.env.FUZZ_RUNS ?? 25));
 /** A seed per run (printed), or FUZZ_SEED to replay one. */
 export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
 
