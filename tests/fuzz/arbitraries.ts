@@ -11,6 +11,17 @@ export const FUZZ_RUNS = Math.max(1, Number(process.env.FUZZ_RUNS ?? 25));
 /** A seed per run (printed), or FUZZ_SEED to replay one. */
 export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
 
+/** Runs a fast-check assertion; a failure's report (counterexamples may hold 200 KB strings) is cut short. */
+export async function bounded(run: Promise<void>): Promise<void> {
+  try {
+    await run;
+  } catch (err) {
+    const e = err as Error & { cause?: Error };
+    const cut = (s: string) => (s.length > 3000 ? `${s.slice(0, 3000)}… (${s.length} characters)` : s);
+    throw new Error(`${cut(e.message)}${e.cause ? `\ncause: ${cut(e.cause.message)}` : ''}`);
+  }
+}
+
 /** A JSON object as ordered entries (duplicate and prototype keys allowed). */
 export class Entries {
   constructor(readonly entries: Array<[string, Json]>) {}

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Browser, signedIn } from '../helpers/http-browser.js';
 import { startSystem, type TestSystem } from '../helpers/system.js';
-import { FUZZ_RUNS, FUZZ_SEED, badString, bodyFor, toJson } from './arbitraries.js';
+import { FUZZ_RUNS, FUZZ_SEED, badString, bodyFor, bounded, toJson } from './arbitraries.js';
 
 let system: TestSystem;
 let base: string;
@@ -145,7 +145,7 @@ describe('fuzz: REST routes of the control plane', { timeout: 600_000 }, () => {
         // Mostly none (a non-browser client); sometimes a foreign origin, which must be refused for writes.
         origin: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('https://evil.example', 'null', system.edgeUrl, base) }),
       });
-      await fc.assert(fc.asyncProperty(c, async (k) => {
+      await bounded(fc.assert(fc.asyncProperty(c, async (k) => {
         let path = op.path;
         op.params.forEach((name, i) => (path = path.replace(`{${name}}`, encodePath(k.params[i]!))));
         const qs = new URLSearchParams(k.query).toString();
@@ -179,7 +179,7 @@ describe('fuzz: REST routes of the control plane', { timeout: 600_000 }, () => {
         } else if (res.status >= 400 && !op.path.startsWith('/auth/') && res.type !== 'connection closed') {
           assert.fail(`API error that is not JSON: ${res.status} ${what}: ${text.slice(0, 200)}`);
         }
-      }), { numRuns: FUZZ_RUNS, seed: FUZZ_SEED, endOnFailure: true });
+      }), { numRuns: FUZZ_RUNS, seed: FUZZ_SEED, endOnFailure: true }));
     }
     assert.deepEqual(serverErrors, []);
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
