@@ -36,8 +36,8 @@ export const ControlConfig = z.object({
   trustedProxies: z.string().default(''),
   /** External OpenID issuers, as a JSON array of {name, issuer, clientId, clientSecret}. */
   externalIdps: z.array(ExternalIdp).default([]),
-  /** Secure cookies (on behind HTTPS). */
-  secureCookies: z.coerce.boolean().default(false),
+  /** Secure cookies; unset: on when the public URL is https. */
+  secureCookies: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]).optional(),
   joinTokenTtlSeconds: z.coerce.number().int().min(30).max(3600).default(300),
   /** Join requests per client IP: a burst, then this many per second. */
   joinRateBurst: z.coerce.number().int().min(1).default(20),
@@ -90,5 +90,6 @@ export function loadControlConfig(env: NodeJS.ProcessEnv = process.env, override
       .join('; ');
     throw new Error(`invalid control plane configuration: ${msg}`);
   }
-  return parsed.data;
+  // Behind https, cookies are Secure unless explicitly turned off.
+  return { ...parsed.data, secureCookies: parsed.data.secureCookies ?? parsed.data.publicUrl.startsWith('https:') };
 }

@@ -26,12 +26,16 @@ import { Api } from './http/api.js';
 import type { AppEnv } from './http/context.js';
 import { clientAddressMiddleware } from './http/client-address.js';
 import { HttpError, errorResponse } from './http/errors.js';
+import { guestScope } from './http/guest-scope.js';
 import { RateLimiter } from './http/rate-limit.js';
+import { connectSources, contentSecurityPolicy, cspHash, sameOriginWrites, securityHeaders } from './http/security.js';
+import { PAGE_STYLE } from './identity/pages.js';
 import { createIdentity, type Identity } from './identity/index.js';
 import { KeyStore } from './keys.js';
 import { EdgeClient } from './meetings/edge-client.js';
 import { JoinPlacement } from './meetings/placement.js';
 import { meetingRoutes } from './meetings/routes.js';
+import { CreateMeeting } from './meetings/schemas.js';
 import { Meetings } from './meetings/service.js';
 import { createControlMetrics } from './metrics.js';
 import { userRoutes } from './users/routes.js';
@@ -59,6 +63,7 @@ export class ControlPlane {
   private server: http.Server | null = null;
   private wss: WebSocketServer | null = null;
   private readonly hub = new ChatHub();
+  private meetings: Meetings | null = null;
   private metrics: ReturnType<typeof createControlMetrics> | null = null;
   /** Requests being handled (their client may have gone): stop() waits for them before closing the database. */
   private inflight = 0;
@@ -113,6 +118,7 @@ export class ControlPlane {
       this.identity = await createIdentity({ pool: this.pool, config: cfg, log: this.log, keys: new KeyStore(this.pool, 'oidc') });
       const edge = new EdgeClient(joinKeys, cfg.publicUrl, cfg.edgeNodeUrl.replace(/\/$/, ''), cfg.joinTokenTtlSeconds);
       const meetings = new Meetings(this.pool, edge, cfg.publicUrl);
+      this.meetings = meetings;
 
       const app = new Hono<AppEnv>();
       app.onError((err, c) => {
@@ -121,6 +127,14 @@ export class ControlPlane {
         return errorResponse(c, new HttpError(500, 'internal', 'internal error'));
       });
       app.notFound((c) => errorResponse(c, new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));
+      const https = cfg.publicUrl.startsWith('https:');
+      const isIdp = (p: string) => p === '/oidc' || p.startsWith('/oidc/');
+      app.use('*', securityHeaders({
+        csp: contentSecurityPolicy({ connect: connectSources(cfg.edgeNodeUrl), styleHashes: [cspHash(PAGE_STYLE)] }),
+        hsts: https,
+        ownPages: isIdp,
+      }));
+      app.use('*', sameOriginWrites({ allowed: [new URL(cfg.publicUrl).origin], exempt: isIdp }));
       app.use('*', async (c, next) => {
         const start = performance.now();
         this.inflight++;
@@ -154,12 +168,13 @@ export class ControlPlane {
         return c.json(await joinKeys.jwks());
       });
       app.use('*', this.identity.authenticate);
+      app.use('*', guestScope);
 
       const api = new Api(app);
       this.identity.mount(app, api);
       userRoutes(api, new Users(this.pool));
       const placement = JoinPlacement.fromConfig(cfg, { nodes: this.options.nodes, hosts: this.options.meetingHosts, log: this.log });
-      meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }), placement);
+      meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }), placement, this.identity.startSession);
       calendarRoutes(api, new Calendar(this.pool, meetings, cfg.publicUrl));
       chatRoutes(api, this.chat, meetings, this.hub);
       const doc = api.openapi({ title: 'MeshMeet control plane', version: '1' });
@@ -170,6 +185,10 @@ export class ControlPlane {
         app.use('/app/*', serveStatic({ root, rewriteRequestPath: (p) => p.replace(/^\/app/, '') }));
         app.get('/app/*', serveStatic({ root, path: 'index.html' }));
         app.get('/', (c) => c.redirect('/app/'));
+        // The guest page (join by name, for meetings that allow guests): the same bundle, in its join-page mode.
+        app.get('/join', (c) => c.redirect(`/join/${new URL(c.req.url).search}`));
+        app.use('/join/*', serveStatic({ root, rewriteRequestPath: (p) => p.replace(/^\/join/, '') }));
+        app.get('/join/*', serveStatic({ root, path: 'index.html' }));
       }
 
       const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -188,6 +207,26 @@ export class ControlPlane {
       await this.stop();
       throw err;
     }
+  }
+
+  /**
+   * An instant meeting that lets guests in by name (the quick "open a link and meet" flow of `npm start`), owned by
+   * a local account that has no password (nobody signs in as it): the newest such meeting that has not ended, or a
+   * new one. Returns its id and the guest link. The meeting's rules apply to guests as to anyone.
+   */
+  async guestMeeting(o: { ownerEmail: string; title: string }): Promise<{ id: string; link: string }> {
+    if (!this.pool || !this.meetings) throw new Error('control plane not started');
+    const { rows } = await this.pool.query<{ id: string; display_name: string }>(
+      `INSERT INTO users (email, display_name) VALUES ($1, $2) ON CONFLICT ((lower(email))) DO UPDATE SET email = users.email
+       RETURNING id, display_name`,
+      [o.ownerEmail, 'Meeting owner'],
+    );
+    const owner = { id: rows[0]!.id, email: o.ownerEmail, displayName: rows[0]!.display_name };
+    const existing = await this.pool.query<{ id: string }>(
+      "SELECT id FROM meetings WHERE owner_id = $1 AND guest_join AND status <> 'ended' ORDER BY created_at DESC LIMIT 1", [owner.id]);
+    const id = existing.rows[0]?.id
+      ?? (await this.meetings.create(owner, CreateMeeting.parse({ kind: 'instant', title: o.title, settings: { access: 'link', guestJoin: true } }))).id;
+    return { id, link: `${this.config.publicUrl}/join/?meeting=${id}` };
   }
 
   async stop(): Promise<void> {
@@ -211,6 +250,6 @@ export class ControlPlane {
     await this.chat?.close().catch(() => undefined);
     await this.pool?.end().catch(() => undefined);
     await this.embedded?.stop().catch(() => undefined);
-    this.identity = this.chat = this.pool = this.embedded = null;
+    this.identity = this.chat = this.pool = this.embedded = this.meetings = null;
   }
 }

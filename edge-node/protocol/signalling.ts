@@ -37,7 +37,20 @@ export const CloseCodes = {
 const Id = z.string().min(1).max(128);
 /** mediasoup validates the deep structure of RTP objects itself; here we check the shape that we read. */
 const Obj = z.looseObject({});
-const RtpCapabilities = z.looseObject({ codecs: z.array(Obj).max(64).optional(), headerExtensions: z.array(Obj).max(64).optional() });
+/** What a device can receive: at least one codec, each with a kind, a MIME type and a clock rate. */
+const RtpCodecCapability = z.looseObject({
+  kind: z.enum(['audio', 'video']),
+  mimeType: z.string().regex(/^(audio|video)\/[A-Za-z0-9.+-]{1,64}$/, 'not a MIME type like audio/opus'),
+  clockRate: z.number().int().positive().max(1_000_000),
+  preferredPayloadType: z.number().int().min(0).max(127).optional(),
+  channels: z.number().int().min(1).max(16).optional(),
+});
+const RtpCapabilitiesShape = z.looseObject({ codecs: z.array(RtpCodecCapability).min(1).max(64), headerExtensions: z.array(Obj).max(64).optional() });
+/** Checked against that shape (the field at fault is named); typed loosely, as mediasoup's own type is what callers hold. */
+const RtpCapabilities = Obj.superRefine((value, ctx) => {
+  const r = RtpCapabilitiesShape.safeParse(value);
+  if (!r.success) for (const i of r.error.issues.slice(0, 5)) ctx.addIssue({ code: 'custom', message: i.message, path: i.path });
+});
 const RtpParameters = z.looseObject({ codecs: z.array(Obj).min(1).max(64), encodings: z.array(Obj).max(8).optional() });
 const DtlsParameters = z.looseObject({
   role: z.enum(['auto', 'client', 'server']).optional(),

@@ -13,6 +13,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CommandRequest, type CommandResult, type HostCommand } from '../protocol/commands.js';
 import { CloseCodes } from '../protocol/signalling.js';
 import { JoinTokenVerifier } from './auth/join-token.js';
+import { RevocationStore } from './auth/revocations.js';
 import type { EdgeConfig } from './config.js';
 import { Meeting } from './media/meeting.js';
 import { WorkerPool } from './media/worker-pool.js';
@@ -20,6 +21,19 @@ import { createMetrics, type EdgeMetrics } from './metrics.js';
 import { Session } from './signalling/session.js';
 
 const WS_PATH = /^\/ws\/([A-Za-z0-9_.~-]{1,128})$/;
+/**
+ * The page and every answer: no framing, no sniffing, no referrer to other origins (links carry tokens), and a strict CSP that the
+ * web client runs under (its own script and style only; media from the camera; signalling to this or another node).
+ */
+const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy': [
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:", "media-src 'self' blob: mediastream:",
+    "connect-src 'self' ws: wss:", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+  ].join('; '),
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'same-origin',
+};
 /** Frames above this are cut off by ws itself (connection closed); frames up to it get a protocol error instead. */
 const WS_HARD_LIMIT = 1024 * 1024;
 
@@ -40,6 +54,8 @@ export class EdgeNode {
   private readonly meetings = new Map<string, Meeting>();
   private readonly creating = new Map<string, Promise<Meeting>>();
   private readonly sessions = new Set<Session>();
+  /** Removals and ends, kept until the join tokens they refuse have expired (consulted on every connection). */
+  readonly revocations = new RevocationStore();
   private stopping = false;
 
   constructor(private readonly options: EdgeNodeOptions) {
@@ -84,6 +100,10 @@ export class EdgeNode {
 
   private buildApp(): Hono {
     const app = new Hono();
+    app.use('*', async (c, next) => {
+      await next();
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+    });
     app.get('/healthz', (c) => {
       const live = this.pool?.entries.filter((e) => !e.worker.closed).length ?? 0;
       const healthy = !this.stopping && live > 0;
@@ -110,6 +130,7 @@ export class EdgeNode {
         this.metrics.rejected.inc({ reason: 'bad_command' });
         return c.json({ error: check.message }, 401);
       }
+      this.revoke(check.claims);
       const result = await this.applyCommand(check.claims.mtg, check.claims.cmd);
       this.log.info({ meeting: check.claims.mtg, command: check.claims.cmd, ...result }, 'host command');
       return c.json(result satisfies CommandResult);
@@ -148,12 +169,25 @@ export class EdgeNode {
         return;
       }
       if (ws.readyState !== ws.OPEN) return;
+      const refusal = () => {
+        const r = this.revocations.check(check.claims, Math.floor(Date.now() / 1000));
+        if (!r) return false;
+        this.metrics.rejected.inc({ reason: r.code === CloseCodes.removed ? 'removed' : 'meeting_ended' });
+        ws.close(r.code, r.reason);
+        return true;
+      };
+      if (refusal()) return;
       let meeting: Meeting;
       try {
         meeting = await this.meeting(meetingId);
       } catch (err) {
         this.log.error({ err, meeting: meetingId }, 'cannot open meeting');
         ws.close(CloseCodes.nodeShutdown, 'meeting unavailable on this node');
+        return;
+      }
+      // A removal or end may have arrived while the meeting was opened: from here on, no await until the session exists.
+      if (refusal()) {
+        this.releaseIfEmpty(meeting);
         return;
       }
       // The same participant from a new connection replaces the old one (a reload or a network change).
@@ -181,6 +215,23 @@ export class EdgeNode {
       this.log.error({ err }, 'connection setup failed');
       ws.close(1011, 'internal error');
     });
+  }
+
+  /**
+   * Takes a signed `remove` or `end` command as a revocation record (e.g. relayed by another node): verified against
+   * the JWKS like any command, a replay or a late copy is fine. Returns false (with the reason) for anything else.
+   */
+  async acceptRevocation(signedCommand: string): Promise<{ ok: true } | { ok: false; message: string }> {
+    const check = await this.verifier!.verifyCommand(signedCommand, Date.now(), { asRecord: true });
+    if (!check.ok) return check;
+    if (!this.revoke(check.claims)) return { ok: false, message: `a ${check.claims.cmd.act} command revokes nothing` };
+    return { ok: true };
+  }
+
+  /** Records a verified remove/end (even with no participant of that meeting here); false for other commands. */
+  private revoke(claims: { mtg: string; cmd: HostCommand; iat: number }): boolean {
+    this.revocations.prune(Math.floor(Date.now() / 1000));
+    return this.revocations.add({ mtg: claims.mtg, cmd: claims.cmd, iat: claims.iat });
   }
 
   /** Carries out a verified host command on this node's part of the meeting. */

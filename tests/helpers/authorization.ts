@@ -95,13 +95,3 @@ export function reinvite(actor: Actor, target: Exclude<Target, 'host'>, role: In
 export function uninvite(actor: Actor, target: Exclude<Target, 'host'>): boolean {
   return UNINVITE_TABLE[actor][(['cohost', 'cohost2', 'panelist', 'participant', 'attendee'] as const).indexOf(target)] === 'Y';
 }
-
-/**
- * The cases the control plane gets wrong until issue 6 defect 4 is fixed (co-hosts escalate through the invitee
- * API): run as `todo` so that they report without failing the suite. Remove once that fix is merged.
- */
-export const INVITEE_ESCALATION_TODO = 'issue 6 defect 4';
-export function knownInviteeDefect(actor: Actor, target: Target | null, role: InviteeRole | null): boolean {
-  if (actor !== 'cohost') return false;
-  return role === 'cohost' || target === 'cohost' || target === 'cohost2';
-}

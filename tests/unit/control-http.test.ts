@@ -89,7 +89,7 @@ describe('declared routes', () => {
     const op = doc.paths['/things/{id}'].post;
     assert.equal(doc.openapi, '3.1.0');
     assert.deepEqual(op.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`), ['path:id', 'query:dry']);
-    assert.deepEqual(Object.keys(op.responses).sort(), ['201', '400', '401']);
+    assert.deepEqual(Object.keys(op.responses).sort(), ['201', '400', '401', '415']);
     assert.deepEqual(op.requestBody.content['application/json'].schema.required, ['name', 'size']);
   });
 });

@@ -35,6 +35,15 @@ test('anything that could leave the origin falls back', () => {
   for (const v of bad) assert.equal(safeReturnTo(v), '/', JSON.stringify(v));
 });
 
+test('dot segments that collapse into //host fall back (security defect 3)', () => {
+  for (const v of ['/..//evil.com', '/.//evil.com', '/a/../..//evil.com', '/./..//evil.com/x?y#z', '/%2e%2e//evil.com', '/%2e//evil.com']) {
+    const out = safeReturnTo(v);
+    assert.equal(out, '/', JSON.stringify(v));
+    // Whatever comes out, a browser resolving it against our origin stays on our origin.
+    assert.equal(new URL(out, 'https://meet.example').origin, 'https://meet.example');
+  }
+});
+
 test('missing values and a custom fallback', () => {
   assert.equal(safeReturnTo(undefined), '/');
   assert.equal(safeReturnTo(null), '/');

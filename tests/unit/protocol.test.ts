@@ -25,8 +25,10 @@ describe('signalling schemas', () => {
     assert.equal(Requests.setPreferredLayers.safeParse({ consumerId: 'c', layers: null }).success, true);
   });
   test('join pins the protocol version', () => {
-    assert.equal(Requests.join.safeParse({ protocolVersion: PROTOCOL_VERSION, rtpCapabilities: {} }).success, true);
-    assert.equal(Requests.join.safeParse({ protocolVersion: PROTOCOL_VERSION + 1, rtpCapabilities: {} }).success, false);
+    const rtpCapabilities = { codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000 }] };
+    assert.equal(Requests.join.safeParse({ protocolVersion: PROTOCOL_VERSION, rtpCapabilities }).success, true);
+    assert.equal(Requests.join.safeParse({ protocolVersion: PROTOCOL_VERSION + 1, rtpCapabilities }).success, false);
+    assert.equal(Requests.join.safeParse({ protocolVersion: PROTOCOL_VERSION, rtpCapabilities: {} }).success, false, 'no codecs');
   });
   test('envelopes', () => {
     assert.equal(RequestEnvelope.safeParse({ id: 1, method: 'join' }).success, true);

@@ -68,6 +68,7 @@ export class SignallingClient {
 
   async request<M extends Method>(method: M, data: RequestData<M>): Promise<ResponseData<M>> {
     await this.opened;
+    if (this.ws.readyState !== 1 /* OPEN */) throw new SignallingError('closed', `${method}: connection closed`);
     const id = this.nextId++;
     return new Promise<ResponseData<M>>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -9,9 +9,11 @@ export function calendarRoutes(api: Api, calendar: Calendar): void {
   const tag = 'calendar';
   api.route({ method: 'get', path: '/meetings/:id/invite.ics', tag, summary: 'iCalendar invite of a scheduled meeting', auth: 'user', errors: [404] },
     async ({ user, params }, c) => {
+      // The meeting (and the 404) first; the id is validated already (a-z0-9), so it is safe in a header.
+      const ics = await calendar.invite(user, params.id!);
       c.header('Content-Type', ICS);
       c.header('Content-Disposition', `attachment; filename="meeting-${params.id}.ics"`);
-      return c.body(await calendar.invite(user, params.id!));
+      return c.body(ics);
     });
   api.route({ method: 'post', path: '/calendar/feed', tag, summary: 'Create or replace your secret calendar feed URL (the old one stops working)', auth: 'user',
     response: z.object({ url: z.string() }), status: 201 },

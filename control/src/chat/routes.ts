@@ -74,13 +74,14 @@ export function chatRoutes(api: Api, store: ChatStore, meetings: Meetings, hub: 
   });
 
   api.route({
-    method: 'post', path: '/meetings/:id/chat', tag, auth: 'user', status: 201, errors: [403, 404],
+    method: 'post', path: '/meetings/:id/chat', tag, auth: 'user', status: 201, errors: [403, 404, 409],
     summary: 'Send a chat message (to everyone, or to one participant); a retry with the same clientId is stored once',
-    body: z.object({ clientId: z.uuid(), body: z.string().min(1).max(20_000), recipientId: z.string().max(128).nullable().default(null) }),
+    body: z.object({ clientId: z.uuid(), body: z.string().min(1).max(20_000), recipientId: z.uuid().nullable().default(null) }),
     response: z.object({ message: MessageView, duplicate: z.boolean() }),
   }, async ({ user, params, body }, c) => {
     const id = params.id!;
-    await meetings.requireAdmitted(user, id);
+    const { m } = await meetings.requireAdmitted(user, id);
+    if (m.status === 'ended') throw new HttpError(409, 'meeting_ended', 'the meeting has ended: chat is closed');
     if (body.recipientId !== null) {
       if (body.recipientId === user.id) throw badRequest('you cannot message yourself', 'recipientId');
       if ((await meetings.stateOf(id, body.recipientId)) !== 'admitted') throw new HttpError(404, 'not_found', 'no such participant in this meeting');

@@ -6,6 +6,8 @@ export interface AuthUser {
   id: string;
   email: string;
   displayName: string;
+  /** Set for a guest (no account): the one meeting this user exists for; guests reach nothing else. */
+  guestOf?: string;
 }
 
 export type AppEnv = {

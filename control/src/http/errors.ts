@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 export class HttpError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 423 | 429 | 500 | 502 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 423 | 429 | 500 | 502 | 503,
     readonly code: string,
     message: string,
     readonly field?: string,

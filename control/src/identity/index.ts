@@ -56,6 +56,8 @@ export interface Identity {
    * issuer, `aud` = apiAudience, scope `api`, its grant still alive). No credential: null. A bad bearer: 401.
    */
   authenticate: MiddlewareHandler<AppEnv>;
+  /** Starts a web session (sets the cookie) for a user who did not sign in through an IdP: a guest. */
+  startSession: (c: Context<AppEnv>, userId: string, idp: string) => Promise<void>;
   /** Mounts the IdP at /oidc and the relying-party routes at /auth (JSON ones declared through `api`). */
   mount(app: Hono<AppEnv>, api: Api): void;
   close(): Promise<void>;
@@ -124,7 +126,7 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
   const cookieKeys = [await ensureSecret(pool, 'oidc.cookie-key.1')];
   const registerLimiter = new RateLimiter(deps.limits?.register ?? { burst: REGISTER_BURST, perSecond: 10 / 3600 });
   const loginLimiter = new RateLimiter(deps.limits?.login ?? { burst: LOGIN_BURST, perSecond: 1 / 3 });
-  const cookieBase = { httpOnly: true, secure: config.secureCookies, sameSite: 'Lax' } as const;
+  const cookieBase = { httpOnly: true, secure: config.secureCookies ?? config.publicUrl.startsWith('https:'), sameSite: 'Lax' } as const;
 
   // ---- the provider, re-created when the set of `oidc` keys changes (rotation) ----
   let live: LiveProvider | undefined;
@@ -208,8 +210,8 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
 
   async function userFromSession(c: Context<AppEnv>, sid: string): Promise<AuthUser | null> {
     const idHash = sha256(sid);
-    const { rows } = await pool.query<{ id: string; email: string; display_name: string; expires_at: Date }>(
-      `SELECT u.id, u.email, u.display_name, s.expires_at FROM web_sessions s JOIN users u ON u.id = s.user_id
+    const { rows } = await pool.query<{ id: string; email: string; display_name: string; expires_at: Date; guest_meeting_id: string | null }>(
+      `SELECT u.id, u.email, u.display_name, s.expires_at, u.guest_meeting_id FROM web_sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id_hash = $1 AND s.expires_at > now()`,
       [idHash],
     );
@@ -225,7 +227,19 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
       );
       setSessionCookie(c, sid);
     }
-    return { id: row.id, email: row.email, displayName: row.display_name };
+    return { id: row.id, email: row.email, displayName: row.display_name, ...(row.guest_meeting_id ? { guestOf: row.guest_meeting_id } : {}) };
+  }
+
+  /** A new web session for `user` (a guest who joined by name), replacing this browser's previous one. */
+  async function startSession(c: Context<AppEnv>, userId: string, idp: string): Promise<void> {
+    const previous = getCookie(c, SESSION_COOKIE);
+    if (previous && COOKIE_VALUE.test(previous)) await endSession(sha256(previous));
+    const sid = newSecret();
+    await pool.query(
+      'INSERT INTO web_sessions (id_hash, user_id, idp, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))',
+      [sha256(sid), userId, idp, SESSION_IDLE_SECONDS],
+    );
+    setSessionCookie(c, sid);
   }
 
   /** Deletes a web session and revokes its refresh token at the issuer (best effort). */
@@ -379,7 +393,8 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
       const details = await interactionOf(c, provider);
       if (!details || details.prompt.name !== 'login') return expiredPage(c);
       const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-      const email = typeof form.email === 'string' ? form.email.trim().slice(0, 254) : '';
+      // PostgreSQL stores no NUL: such an email matches nobody (and never reaches the database).
+      const email = typeof form.email === 'string' && !form.email.includes('\u0000') ? form.email.trim().slice(0, 254) : '';
       const password = typeof form.password === 'string' ? form.password.slice(0, 1024) : '';
       const user = email ? await users.byEmail(email) : undefined;
       const ok = await verifyPassword(password, user?.passwordHash); // works (and takes as long) without a user too
@@ -438,7 +453,9 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
       c.header('Cache-Control', 'no-store');
       const search = new URL(c.req.url).search;
       const params = new URLSearchParams(search);
-      const state = params.get('state');
+      // The state is ours (base64url); anything else is not a sign-in of ours, and never reaches the database.
+      const rawState = params.get('state');
+      const state = rawState && /^[A-Za-z0-9_-]{1,128}$/.test(rawState) ? rawState : null;
       const again = { href: '/auth/login', text: 'Sign in again' };
       const { rows } = state
         ? await pool.query<{ binding_hash: Buffer; idp: string; nonce: string; code_verifier: string; return_to: string }>(
@@ -550,6 +567,7 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
 
   return {
     authenticate,
+    startSession,
     mount,
     issuer,
     apiAudience,

@@ -13,5 +13,14 @@ export function safeReturnTo(raw: string | null | undefined, fallback = '/'): st
     return fallback;
   }
   if (url.origin !== BASE) return fallback;
-  return `${url.pathname}${url.search}${url.hash}`;
+  // Parse first, then judge the result: dot segments collapse (`/..//evil.com` becomes `//evil.com`), so the path that
+  // comes out must itself be a same-origin path, and must resolve back to this origin.
+  const out = `${url.pathname}${url.search}${url.hash}`;
+  if (out[1] === '/' || out.includes('\\')) return fallback;
+  try {
+    if (new URL(out, BASE).origin !== BASE) return fallback;
+  } catch {
+    return fallback;
+  }
+  return out;
 }

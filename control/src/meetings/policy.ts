@@ -38,6 +38,34 @@ export function canControl(actor: Role, control: HostControl, target: Role | nul
   return { ok: true };
 }
 
+/**
+ * May `actor` invite someone as `next`, change an invitee's role to `next`, or (with `next` null) withdraw an
+ * invitation, when the invitee's current role is `current` (null: not invited yet)? The same rules as host controls:
+ * only hosts and co-hosts; a co-host never appoints a co-host (that is `makeCohost`) and never acts on a host or
+ * co-host (demoting one by re-inviting, or withdrawing their invitation). Hosts are never invited.
+ */
+export function canChangeInvitation(actor: Role, current: Role | null, next: Role | null): ControlDecision {
+  if (actor !== 'host' && actor !== 'cohost') return { ok: false, reason: `a ${actor} cannot change invitations` };
+  if (next === 'host') return { ok: false, reason: 'nobody is invited as a host' };
+  if (current === 'host') return { ok: false, reason: 'the host\'s role cannot be changed' };
+  if (current !== null) {
+    const onTarget = canControl(actor, 'remove', current);
+    if (!onTarget.ok) return { ok: false, reason: `a co-host cannot change a ${current}'s invitation` };
+  }
+  if (next === 'cohost' && current !== 'cohost') {
+    const appoint = canControl(actor, 'makeCohost', current ?? 'participant');
+    if (!appoint.ok) return appoint;
+  }
+  return { ok: true };
+}
+
+/** The stronger of two roles (an invitee appointed co-host during the meeting is a co-host). */
+export function higherRole(a: Role | null, b: Role | null): Role | null {
+  if (!a) return b;
+  if (!b) return a;
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
 export interface MeetingFacts {
   ownerId: string;
   access: 'invited' | 'link';

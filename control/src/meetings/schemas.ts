@@ -11,14 +11,27 @@ export const TimeZone = z.string().min(1).max(64).refine((tz) => {
   }
 }, 'unknown time zone');
 
+/** Each meeting setting, without its default (a PATCH changes only what it names). */
+const SettingFields = {
+  access: z.enum(['invited', 'link']).describe('invited: only invitees may join; link: any signed-in user with the link'),
+  passcode: z.string().min(4).max(32).nullable(),
+  waitingRoom: z.boolean(),
+  muteOnEntry: z.boolean(),
+  screenShare: z.enum(['all', 'hosts']),
+  webinar: z.boolean().describe('panelists speak, everyone else (attendees) only watches'),
+  maxParticipants: z.number().int().min(2).max(10000),
+  guestJoin: z.boolean().describe('people without an account may join by name (POST /meetings/:id/guests), under the same rules'),
+};
+
 export const Settings = z.object({
-  access: z.enum(['invited', 'link']).default('invited').describe('invited: only invitees may join; link: any signed-in user with the link'),
-  passcode: z.string().min(4).max(32).nullable().default(null),
-  waitingRoom: z.boolean().default(false),
-  muteOnEntry: z.boolean().default(false),
-  screenShare: z.enum(['all', 'hosts']).default('all'),
-  webinar: z.boolean().default(false).describe('panelists speak, everyone else (attendees) only watches'),
-  maxParticipants: z.number().int().min(2).max(10000).default(100),
+  access: SettingFields.access.default('invited'),
+  passcode: SettingFields.passcode.default(null),
+  waitingRoom: SettingFields.waitingRoom.default(false),
+  muteOnEntry: SettingFields.muteOnEntry.default(false),
+  screenShare: SettingFields.screenShare.default('all'),
+  webinar: SettingFields.webinar.default(false),
+  maxParticipants: SettingFields.maxParticipants.default(100),
+  guestJoin: SettingFields.guestJoin.default(false),
 });
 
 export const Invitee = z.object({ email: z.string().email().max(254), role: z.enum(ROLES).exclude(['host']).default('participant') });
@@ -42,7 +55,7 @@ export const UpdateMeeting = z.object({
   startsAt: z.iso.datetime({ offset: true }).optional(),
   durationMinutes: z.number().int().min(1).max(1440).optional(),
   timeZone: TimeZone.optional(),
-  settings: Settings.partial().optional(),
+  settings: z.object(SettingFields).partial().optional(),
 }).strict();
 
 export const MeetingView = z.object({
@@ -65,11 +78,13 @@ export const MeetingView = z.object({
     screenShare: z.enum(['all', 'hosts']),
     webinar: z.boolean(),
     maxParticipants: z.number(),
+    guestJoin: z.boolean(),
   }),
 });
 export type MeetingView = z.infer<typeof MeetingView>;
 
 export const JoinRequest = z.object({ passcode: z.string().max(64).optional() });
+export const GuestJoinRequest = z.object({ name: z.string().trim().min(1).max(100), passcode: z.string().max(64).optional() });
 export const JoinResponse = z.discriminatedUnion('status', [
   z.object({
     status: z.literal('admitted'),
@@ -94,5 +109,5 @@ export const ParticipantView = z.object({
   state: z.enum(['waiting', 'admitted', 'denied', 'removed']),
 });
 
-export const ControlRequest = z.object({ action: z.enum(HOST_CONTROLS), participantId: z.string().max(128).optional() });
+export const ControlRequest = z.object({ action: z.enum(HOST_CONTROLS), participantId: z.uuid().optional() });
 export const ControlResponse = z.object({ action: z.enum(HOST_CONTROLS), affected: z.number() });

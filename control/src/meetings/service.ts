@@ -11,7 +11,8 @@ import { withTransaction } from '../db/transaction.js';
 import { hashPassword, verifyPassword } from '../secrets.js';
 import type { EdgeClient } from './edge-client.js';
 import {
-  PASSCODE_LOCKOUT_SECONDS, PASSCODE_MAX_FAILURES, TARGETED, canControl, decideJoin, isHostLike, roleOf, screenShareAllowed,
+  PASSCODE_LOCKOUT_SECONDS, PASSCODE_MAX_FAILURES, TARGETED, canChangeInvitation, canControl, decideJoin, higherRole, isHostLike, roleOf,
+  screenShareAllowed,
   type HostControl, type Role,
 } from './policy.js';
 import type { CreateMeeting, MeetingView } from './schemas.js';
@@ -35,6 +36,7 @@ export interface MeetingRow {
   webinar: boolean;
   max_participants: number;
   locked: boolean;
+  guest_join: boolean;
 }
 
 export type ParticipantState = 'waiting' | 'admitted' | 'denied' | 'removed';
@@ -82,25 +84,32 @@ export class Meetings {
     await withTransaction(this.pool, async (client) => {
       await client.query(
         `INSERT INTO meetings (id, owner_id, title, kind, starts_at, duration_minutes, time_zone, access, passcode_hash,
-           waiting_room, mute_on_entry, screen_share, webinar, max_participants)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
+           waiting_room, mute_on_entry, screen_share, webinar, max_participants, guest_join)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
         [id, owner.id, input.title, input.kind,
           input.kind === 'scheduled' ? input.startsAt : null,
           input.kind === 'scheduled' ? input.durationMinutes : null,
           input.kind === 'scheduled' ? input.timeZone : 'UTC',
           s.access, passcodeHash,
-          s.waitingRoom, s.muteOnEntry, s.screenShare, s.webinar, s.maxParticipants],
+          s.waitingRoom, s.muteOnEntry, s.screenShare, s.webinar, s.maxParticipants, s.guestJoin],
       );
       for (const inv of input.invitees) await this.addInvitee(client, id, owner.id, inv.email, inv.role);
     });
     return this.view(owner, id);
   }
 
-  private async addInvitee(db: pg.PoolClient | pg.Pool, meetingId: string, ownerId: string, email: string, role: Role): Promise<string> {
-    const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE lower(email) = lower($1)', [email]);
+  /**
+   * Adds or changes an invitation. `actor` (the inviter's role) goes through the same pure policy as host controls
+   * (`canChangeInvitation`) against the invitee's current role, whether they are invited already or appointed
+   * co-host during the meeting.
+   */
+  private async addInvitee(db: pg.PoolClient | pg.Pool, meetingId: string, ownerId: string, email: string, role: Role, actor: Role = 'host'): Promise<string> {
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE lower(email) = lower($1) AND guest_meeting_id IS NULL', [email]);
     const user = rows[0];
     if (!user) throw new HttpError(404, 'not_found', `no user with email ${email}`);
     if (user.id === ownerId) throw badRequest('the owner is already the host', 'email');
+    const verdict = canChangeInvitation(actor, await this.currentRole(db, meetingId, user.id), role);
+    if (!verdict.ok) throw forbidden(verdict.reason);
     await db.query(
       `INSERT INTO meeting_members (meeting_id, user_id, role) VALUES ($1, $2, $3)
        ON CONFLICT (meeting_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
@@ -114,7 +123,7 @@ export class Meetings {
    * 404 (never 403) for a private meeting the user is not invited to.
    */
   async access(user: AuthUser, id: string): Promise<{ m: MeetingRow; role: Role; self: ParticipantRow | null }> {
-    if (!/^[a-z0-9]{1,64}$/.test(id)) throw notFound('no such meeting');
+    if (!/^[a-z0-9]{1,64}$/.test(id) || (user.guestOf !== undefined && user.guestOf !== id)) throw notFound('no such meeting');
     const { rows } = await this.pool.query<MeetingRow & { member_role: Role | null; p_state: ParticipantState | null; p_role: Role | null; p_name: string | null }>(
       `SELECT m.*, mm.role AS member_role, mp.state AS p_state, mp.role AS p_role, mp.display_name AS p_name FROM meetings m
          LEFT JOIN meeting_members mm ON mm.meeting_id = m.id AND mm.user_id = $2
@@ -123,7 +132,9 @@ export class Meetings {
       [id, user.id],
     );
     const row = rows[0];
-    const role = row && roleOf({ ownerId: row.owner_id, access: row.access, webinar: row.webinar }, user.id, row.member_role);
+    // A guest of a meeting that lets guests in takes part like anyone with the link (never more).
+    const access = user.guestOf !== undefined ? (row?.guest_join ? 'link' : 'invited') : row?.access;
+    const role = row && roleOf({ ownerId: row.owner_id, access: access!, webinar: row.webinar }, user.id, row.member_role);
     if (!row || !role) throw notFound('no such meeting');
     const self = row.p_state ? { state: row.p_state, role: row.p_role!, display_name: row.p_name! } : null;
     // A co-host appointed during the meeting is recorded on the participant row.
@@ -171,6 +182,7 @@ export class Meetings {
     if (s.screenShare !== undefined) set('screen_share', s.screenShare);
     if (s.webinar !== undefined) set('webinar', s.webinar);
     if (s.maxParticipants !== undefined) set('max_participants', s.maxParticipants);
+    if (s.guestJoin !== undefined) set('guest_join', s.guestJoin);
     if (sets.length) await this.pool.query(`UPDATE meetings SET ${sets.join(', ')} WHERE id = $1`, [id, ...vals]);
     return this.view(user, id);
   }
@@ -181,27 +193,64 @@ export class Meetings {
     await this.pool.query('DELETE FROM meetings WHERE id = $1', [id]);
   }
 
+  /** An invitee's role: their invitation's, or co-host if appointed during the meeting. */
+  private async currentRole(db: pg.PoolClient | pg.Pool, meetingId: string, userId: string): Promise<Role | null> {
+    const { rows } = await db.query<{ member_role: Role | null; p_role: Role | null }>(
+      `SELECT (SELECT role FROM meeting_members WHERE meeting_id = $1 AND user_id = $2) AS member_role,
+              (SELECT role FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2) AS p_role`,
+      [meetingId, userId],
+    );
+    const r = rows[0];
+    return higherRole(r?.member_role ?? null, r?.p_role === 'cohost' ? 'cohost' : null);
+  }
+
   async invite(user: AuthUser, id: string, email: string, role: Role): Promise<void> {
     const { m, role: mine } = await this.access(user, id);
     if (!isHostLike(mine)) throw forbidden('only hosts invite');
-    await this.addInvitee(this.pool, id, m.owner_id, email, role);
+    await this.addInvitee(this.pool, id, m.owner_id, email, role, mine);
   }
 
   async uninvite(user: AuthUser, id: string, userId: string): Promise<void> {
-    const { role } = await this.access(user, id);
+    const { m, role } = await this.access(user, id);
     if (!isHostLike(role)) throw forbidden('only hosts change invitations');
+    if (userId === m.owner_id) throw forbidden('the host\'s role cannot be changed');
+    const current = await this.currentRole(this.pool, id, userId);
+    if (current) {
+      const verdict = canChangeInvitation(role, current, null);
+      if (!verdict.ok) throw forbidden(verdict.reason);
+    }
     const r = await this.pool.query('DELETE FROM meeting_members WHERE meeting_id = $1 AND user_id = $2', [id, userId]);
     if (!r.rowCount) throw notFound('no such invitee');
   }
 
-  async invitees(user: AuthUser, id: string): Promise<Array<{ userId: string; email: string; displayName: string; role: Role }>> {
-    await this.access(user, id);
+  /** Invitees; their email addresses only for hosts and co-hosts (others see names and roles). */
+  async invitees(user: AuthUser, id: string): Promise<Array<{ userId: string; email: string | null; displayName: string; role: Role }>> {
+    const { role: mine } = await this.access(user, id);
+    const emails = isHostLike(mine);
     const { rows } = await this.pool.query<{ user_id: string; email: string; display_name: string; role: Role }>(
       `SELECT mm.user_id, u.email, u.display_name, mm.role FROM meeting_members mm JOIN users u ON u.id = mm.user_id
         WHERE mm.meeting_id = $1 ORDER BY u.display_name`,
       [id],
     );
-    return rows.map((r) => ({ userId: r.user_id, email: r.email, displayName: r.display_name, role: r.role }));
+    return rows.map((r) => ({ userId: r.user_id, email: emails ? r.email : null, displayName: r.display_name, role: r.role }));
+  }
+
+  /**
+   * A guest for this meeting (a user row bound to it, no password), or 404 when the meeting does not let guests in
+   * (its existence is not revealed). The caller gives the guest a session; `join` then decides like for anyone.
+   */
+  async createGuest(id: string, name: string): Promise<AuthUser> {
+    if (!/^[a-z0-9]{1,64}$/.test(id)) throw notFound('no such meeting');
+    const m = (await this.pool.query<{ status: string; guest_join: boolean }>('SELECT status, guest_join FROM meetings WHERE id = $1', [id])).rows[0];
+    if (!m?.guest_join) throw notFound('no such meeting');
+    if (m.status === 'ended') throw new HttpError(409, 'meeting_ended', 'the meeting has ended');
+    const { rows } = await this.pool.query<{ id: string; email: string }>(
+      `INSERT INTO users (email, display_name, guest_meeting_id) VALUES ('guest-' || gen_random_uuid() || '@guests.invalid', $2, $1)
+       RETURNING id, email`,
+      [id, name],
+    );
+    const row = rows[0]!;
+    return { id: row.id, email: row.email, displayName: name, guestOf: id };
   }
 
   private async participant(meetingId: string, userId: string): Promise<ParticipantRow | null> {
@@ -379,6 +428,7 @@ function toView(m: MeetingRow, role: Role, link: string): MeetingView {
       screenShare: m.screen_share,
       webinar: m.webinar,
       maxParticipants: m.max_participants,
+      guestJoin: m.guest_join,
     },
   };
 }

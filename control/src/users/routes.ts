@@ -16,7 +16,7 @@ export function userRoutes(api: Api, users: Users): void {
   }, async ({ user, query }) => ({ users: await users.search(user.id, query.q, query.limit) }));
   api.route({ method: 'get', path: '/users/me/contacts', tag, summary: 'Your contacts', auth: 'user', response: z.object({ contacts: z.array(PublicProfile) }) },
     async ({ user }) => ({ contacts: await users.contacts(user.id) }));
-  api.route({ method: 'post', path: '/users/me/contacts', tag, summary: 'Add a contact', auth: 'user', body: z.object({ userId: z.string().max(64) }), status: 204, errors: [404] },
+  api.route({ method: 'post', path: '/users/me/contacts', tag, summary: 'Add a contact', auth: 'user', body: z.object({ userId: z.uuid() }), status: 204, errors: [404] },
     async ({ user, body }) => {
       await users.addContact(user.id, body.userId);
     });

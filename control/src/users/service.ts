@@ -49,7 +49,7 @@ export class Users {
     const { rows } = await this.pool.query<Row & { is_contact: boolean }>(
       `SELECT u.id, u.email, u.display_name, u.avatar_url, u.time_zone, (c.contact_id IS NOT NULL) AS is_contact
          FROM users u LEFT JOIN contacts c ON c.user_id = $1 AND c.contact_id = u.id
-        WHERE u.id <> $1 AND (lower(u.display_name) LIKE $2 OR lower(u.email) LIKE $2)
+        WHERE u.id <> $1 AND u.guest_meeting_id IS NULL AND (lower(u.display_name) LIKE $2 OR lower(u.email) LIKE $2)
         ORDER BY u.display_name LIMIT $3`,
       [me, pattern, limit],
     );
@@ -69,7 +69,7 @@ export class Users {
     if (contactId === me) throw badRequest('you cannot add yourself', 'userId');
     if (!z.uuid().safeParse(contactId).success) throw notFound('no such user');
     const r = await this.pool.query(
-      'INSERT INTO contacts (user_id, contact_id) SELECT $1, id FROM users WHERE id = $2 ON CONFLICT DO NOTHING',
+      'INSERT INTO contacts (user_id, contact_id) SELECT $1, id FROM users WHERE id = $2 AND guest_meeting_id IS NULL ON CONFLICT DO NOTHING',
       [me, contactId],
     );
     if (!r.rowCount) await this.get(contactId); // 404 if the user does not exist; otherwise already a contact

@@ -118,7 +118,12 @@ export class JoinTokenVerifier {
     return checkClaims(payload, meetingId, Math.floor(now / 1000));
   }
 
-  async verifyCommand(token: string, now = Date.now()): Promise<CommandCheck> {
+  /**
+   * Verifies a signed host command. To carry it out (`POST /commands`) it must be fresh and never seen before. As a
+   * revocation record (a `remove` or `end` relayed by another node), `{ asRecord: true }`: a replay is harmless and a
+   * late arrival still counts while tokens it revokes may be alive.
+   */
+  async verifyCommand(token: string, now = Date.now(), o: { asRecord?: boolean } = {}): Promise<CommandCheck> {
     let payload: jose.JWTPayload;
     try {
       ({ payload } = await jose.jwtVerify(token, this.keys, {
@@ -126,6 +131,7 @@ export class JoinTokenVerifier {
         audience: COMMAND_AUDIENCE,
         issuer: this.issuer,
         currentDate: new Date(now),
+        ...(o.asRecord ? { clockTolerance: MAX_JOIN_TOKEN_TTL_SECONDS } : {}),
       }));
     } catch (err) {
       return { ok: false, message: `command rejected (${(err as { code?: string }).code ?? 'ERR_JWT_INVALID'})` };
@@ -134,6 +140,7 @@ export class JoinTokenVerifier {
     if (!parsed.success) return { ok: false, message: `bad command: ${describeIssues(parsed.error)}` };
     const c = parsed.data;
     if (c.exp - c.iat > MAX_COMMAND_TTL_SECONDS) return { ok: false, message: 'command lifetime too long' };
+    if (o.asRecord) return { ok: true, claims: c };
     for (const [jti, exp] of this.seenCommands) if (exp * 1000 < now) this.seenCommands.delete(jti);
     if (this.seenCommands.has(c.jti)) return { ok: false, message: 'command already carried out' };
     this.seenCommands.set(c.jti, c.exp);

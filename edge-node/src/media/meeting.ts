@@ -127,7 +127,7 @@ export class Meeting extends EventEmitter<MeetingEvents> {
       throw new SignallingError('forbidden', `at most ${LIMITS.producers} producers per participant`);
     }
     if ((d.source === 'mic') !== (d.kind === 'audio')) {
-      throw new SignallingError('bad_request', `source '${d.source}' does not carry ${d.kind}`);
+      throw new SignallingError('bad_request', `source: '${d.source}' does not carry ${d.kind}`);
     }
     const t = this.transport(p, d.transportId);
     if ((t.appData as { direction: string }).direction !== 'send') {
