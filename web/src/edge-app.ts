@@ -1,10 +1,13 @@
 /**
- * The edge node's own page (served at `/` by a node): `/?meeting=ID` asks for a name and gets a token from the dev
- * server's `/dev/token`; a link carrying `#token=...` (and `&node=ws://...` when the node is not this origin) joins
- * at once.
+ * The edge node's own page (served at `/` by a node): `/?meeting=ID` shows the device check (camera preview, mic
+ * level, pickers, join with mic or camera off), asks for a name and gets a token from the dev server's `/dev/token`;
+ * a link carrying `#token=...` (and `&node=ws://...` when the node is not this origin) joins at once.
+ * Chat lives in the control plane: a meeting opened here has none, and the chat panel says so.
  */
+import { DevicePanel } from './devices.js';
 import { $ } from './dom.js';
-import { configureMeetingUi, installHooks, joinFailed, joinMeeting } from './meeting-ui.js';
+import { chatUnavailable, configureMeetingUi, installHooks, joinFailed, joinMeeting } from './meeting-ui.js';
+import { explainJoinError } from './messages.js';
 
 async function devToken(meetingId: string, name: string): Promise<string> {
   const res = await fetch(`/dev/token?meeting=${encodeURIComponent(meetingId)}&name=${encodeURIComponent(name)}`);
@@ -13,6 +16,9 @@ async function devToken(meetingId: string, name: string): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
+const NO_CHAT = 'Chat is not available in this meeting: it was opened straight on a media server, without the MeshMeet '
+  + 'app that keeps the chat. To chat, open the meeting from the app (a link that contains /app/).';
+
 export function startEdgeApp(): void {
   installHooks('edge');
   const query = new URLSearchParams(location.search);
@@ -20,11 +26,21 @@ export function startEdgeApp(): void {
   const setError = (msg: string) => ($('join-error').textContent = msg);
   const nodeUrl = hash.get('node') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
   const media = query.get('media') !== 'none';
-  $('join-view').hidden = false;
+  chatUnavailable(NO_CHAT);
+
+  let devices: DevicePanel | null = null;
+  const showJoin = () => {
+    $('join-view').hidden = false;
+    if (media && !devices) {
+      devices = new DevicePanel({ preview: true });
+      $('join-devices').replaceChildren(devices.el);
+      void devices.start();
+    }
+  };
 
   configureMeetingUi({
     onLeft: () => {
-      $('join-view').hidden = false;
+      showJoin();
       setError('You left the meeting.');
     },
   });
@@ -32,10 +48,6 @@ export function startEdgeApp(): void {
   const meetingInput = $<HTMLInputElement>('join-meeting');
   meetingInput.value = query.get('meeting') ?? '';
   $<HTMLInputElement>('join-name').value = query.get('name') ?? localStorage.getItem('meshmeet.name') ?? '';
-
-  const join = async (meetingId: string, token: string) => {
-    await joinMeeting({ meetingId, token, nodeUrl, media });
-  };
 
   $('join-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -45,19 +57,27 @@ export function startEdgeApp(): void {
     setError('');
     $<HTMLButtonElement>('join-button').disabled = true;
     devToken(meetingId, name)
-      .then((token) => join(meetingId, token))
-      .catch((err: Error) => {
-        setError(err.message);
+      .then((token) => {
+        const chosen = devices?.take();
+        devices = null;
+        return joinMeeting({ meetingId, token, nodeUrl, media, devices: chosen });
+      })
+      .catch((err: Error & { code?: string }) => {
+        setError(explainJoinError(err));
         joinFailed(err);
+        showJoin();
       })
       .finally(() => ($<HTMLButtonElement>('join-button').disabled = false));
   });
 
   const linkToken = hash.get('token');
   if (linkToken && query.get('meeting')) {
-    join(query.get('meeting')!, linkToken).catch((err: Error) => {
-      setError(`could not join: ${err.message}`);
+    joinMeeting({ meetingId: query.get('meeting')!, token: linkToken, nodeUrl, media }).catch((err: Error & { code?: string }) => {
+      setError(explainJoinError(err));
       joinFailed(err);
+      showJoin();
     });
+  } else {
+    showJoin();
   }
 }
