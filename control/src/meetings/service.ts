@@ -82,8 +82,9 @@ export class Meetings {
     await withTransaction(this.pool, async (client) => {
       await client.query(
         `INSERT INTO meetings (id, owner_id, title, kind, starts_at, duration_minutes, time_zone, access, passcode_hash,
-           waiting_room, mute_on_entry, screen_share, webinar, max_participants)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
+           waiting_room, mute_on_entry, screen_share, webinar, max_participants, status, started_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,
+           CASE WHEN $4 = 'instant' THEN 'live' ELSE 'scheduled' END, CASE WHEN $4 = 'instant' THEN now() END)`,
         [id, owner.id, input.title, input.kind,
           input.kind === 'scheduled' ? input.startsAt : null,
           input.kind === 'scheduled' ? input.durationMinutes : null,
