@@ -139,8 +139,9 @@ describe('the meeting client, end to end', { timeout: 900_000 }, () => {
   before(async () => {
     await fs.mkdir(SHOTS, { recursive: true });
     sys = await startSystem();
-    // Two fake cameras, so a camera switch is a real device switch.
-    const flags = CHROMIUM_FLAGS.map((f) => (f === '--use-fake-device-for-media-stream' ? '--use-fake-device-for-media-stream=device-count=2' : f));
+    // Three fake cameras, so a camera switch is a real device switch. (Chromium's fake_device_1 is a Y16 "depth"
+    // camera whose frames the encoder drops; the test switches to fake_device_2, MJPEG, like most webcams.)
+    const flags = CHROMIUM_FLAGS.map((f) => (f === '--use-fake-device-for-media-stream' ? '--use-fake-device-for-media-stream=device-count=3' : f));
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: flags });
     for (const u of users) {
       const res = await register(sys.controlUrl, { email: u.email, password: u.password, displayName: u.name });
@@ -181,13 +182,13 @@ describe('the meeting client, end to end', { timeout: 900_000 }, () => {
     await shot(page, 'dashboard');
   });
 
-  test('pre-join: camera preview, a live mic level, two cameras to pick; join with the mic off', async () => {
+  test('pre-join: camera preview, a live mic level, cameras to pick; join with the mic off', async () => {
     for (const u of users) await u.page!.goto(`${sys.appUrl}?meeting=${meetingId}`);
     const page = carol.page!;
     await page.locator('#lobby .device-preview').waitFor();
     await waitFor('the camera preview to play', () => page.evaluate(() => document.querySelector<HTMLVideoElement>('#lobby .device-preview')!.videoWidth > 0));
     await waitFor('the mic level to move', async () => Number(await page.locator('#lobby [role=meter]').getAttribute('aria-valuenow')) > 0, 20_000);
-    assert.equal(await page.locator('#lobby select.device-videoinput option').count(), 2, 'both fake cameras listed');
+    assert.equal(await page.locator('#lobby select.device-videoinput option').count(), 3, 'every fake camera listed');
     await noHorizontalOverflow(page, 'the phone lobby');
     await axe(page, 'the pre-join page (phone)');
     await shot(page, 'prejoin-phone');
@@ -271,9 +272,9 @@ describe('the meeting client, end to end', { timeout: 900_000 }, () => {
     const oldLabel = await page.evaluate(() => window.meshmeet.client()!.localTrack('camera')!.label);
     await page.click('#btn-settings');
     const select = page.locator('#meeting-devices select.device-videoinput');
-    await waitFor('two cameras in the meeting picker', async () => (await select.locator('option').count()) === 2);
-    const other = await select.evaluate((s: HTMLSelectElement) => [...s.options].find((o) => !o.selected)!.value);
-    await select.selectOption(other);
+    await waitFor('the cameras in the meeting picker', async () => (await select.locator('option').count()) === 3);
+    assert.equal(oldLabel, 'fake_device_0');
+    await select.selectOption({ label: 'fake_device_2' });
     await waitFor('alice to send the other camera', async () =>
       (await page.evaluate(() => window.meshmeet.client()!.localTrack('camera')?.label)) !== oldLabel);
     const after = await decoding(bob.page!, alice, 'bob after the switch');

@@ -57,6 +57,8 @@ export const MAX_TILES_PER_PAGE = 25;
 /** A gallery page holds no more tiles than keep each at least this wide (a phone gets fewer per page). */
 export const MIN_TILE_WIDTH = 112;
 export const DEFAULT_GAP = 8;
+/** Strip tiles (speaker and screen layouts) are at least this wide, or as wide as the strip allows. */
+export const STRIP_MIN_WIDTH = 96;
 
 interface Grid {
   cols: number;
@@ -121,11 +123,12 @@ interface StripPlan {
 
 /** One way to put a strip of `others` tiles beside (vertical) or below the main tile. */
 function planStrip(W: number, H: number, gap: number, others: number, vertical: boolean, mainAspect: number | null): StripPlan {
-  // The strip takes about a fifth of the stage's other dimension, within limits that keep names readable.
-  const thickness = vertical
-    ? Math.min(Math.max(W * 0.2, 120), 280, W * 0.4)
-    : Math.min(Math.max(H * 0.2, 68), 160, H * 0.35) * TILE_ASPECT;
-  const tile = { w: thickness, h: thickness / TILE_ASPECT };
+  // Strip tiles: small enough that everyone fits in one row (or column) if they can, at most about a fifth of the
+  // stage's other dimension, at least STRIP_MIN_WIDTH wide (then the strip's overflow is hidden).
+  const most = vertical ? Math.min(Math.max(W * 0.2, 120), 280, W * 0.4) : Math.min(Math.max(H * 0.2, 68), 160, H * 0.35) * TILE_ASPECT;
+  const fitAll = vertical ? ((H - (others + 1) * gap) / others) * TILE_ASPECT : (W - (others + 1) * gap) / others;
+  const w = Math.min(most, Math.max(fitAll, Math.min(STRIP_MIN_WIDTH, most)));
+  const tile = { w, h: w / TILE_ASPECT };
   const along = vertical ? H - gap : W - gap;
   const step = vertical ? tile.h + gap : tile.w + gap;
   const fits = Math.max(1, Math.min(others, Math.floor(along / step)));

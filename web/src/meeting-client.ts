@@ -65,6 +65,9 @@ export class MeetingClient {
   private recvTransport: types.Transport | null = null;
   private readonly handlers = new Map<keyof ClientEvents, Set<(...args: never[]) => void>>();
   private readonly consumers = new Map<string, types.Consumer>();
+  /** The latest producerPaused/Resumed event per producer, numbered, for consumers still being set up. */
+  private readonly pauseEvents = new Map<string, { paused: boolean; seq: number }>();
+  private eventSeq = 0;
   private left = false;
 
   constructor(readonly signalling: SignallingClient) {}
@@ -116,6 +119,7 @@ export class MeetingClient {
     s.on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
     s.on('producerPaused', ({ producerId }) => this.setRemotePaused(producerId, true));
     s.on('producerResumed', ({ producerId }) => this.setRemotePaused(producerId, false));
+    s.on('producerClosed', ({ producerId }) => this.pauseEvents.delete(producerId));
     s.on('hostAction', ({ action, producerId }) => {
       for (const [source, producer] of this.local) {
         if (producer.id !== producerId) continue;
@@ -184,6 +188,7 @@ export class MeetingClient {
   private async consume(p: ProducerInfo): Promise<void> {
     if (!this.recvTransport || p.participantId === this.self?.id) return;
     const c = await this.signalling.request('consume', { transportId: this.recvTransport.id, producerId: p.id });
+    const seqAtAnswer = this.eventSeq;
     const consumer = await this.recvTransport.consume({
       id: c.consumerId,
       producerId: c.producerId,
@@ -201,6 +206,9 @@ export class MeetingClient {
       paused: c.producerPaused,
       spatialLayer: null,
     };
+    // A pause or resume that arrived while the consumer was being set up is newer than the answer.
+    const late = this.pauseEvents.get(c.producerId);
+    if (late && late.seq > seqAtAnswer) remote.paused = late.paused;
     this.remote.set(c.consumerId, remote);
     this.consumers.set(c.consumerId, consumer);
     this.emit('trackAdded', remote);
@@ -218,6 +226,7 @@ export class MeetingClient {
   }
 
   private setRemotePaused(producerId: string, paused: boolean): void {
+    this.pauseEvents.set(producerId, { paused, seq: ++this.eventSeq });
     for (const t of this.remote.values()) {
       if (t.producerId !== producerId) continue;
       t.paused = paused;
@@ -229,6 +238,9 @@ export class MeetingClient {
   async publish(source: ProducerSource, track: MediaStreamTrack): Promise<void> {
     if (!this.sendTransport) throw new Error('this participant cannot send media');
     await this.unpublish(source);
+    // mediasoup-client starts a producer paused when its track is disabled, and the node would never know: send
+    // enabled and let setPaused() pause both sides.
+    track.enabled = true;
     const vp8 = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
     const producer = await this.sendTransport.produce({
       track,

@@ -205,6 +205,14 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     return consumer;
   }
 
+  /**
+   * Whether a producer is paused now: a consumer's own `producerPaused` can lag behind a pause that was already
+   * announced to everyone, so a consume answer reads the producer.
+   */
+  isProducerPaused(id: string): boolean | undefined {
+    return this.findProducer(id)?.paused;
+  }
+
   ownConsumer(p: Participant, id: string): types.Consumer<ConsumerMeta> {
     const c = p.consumers.get(id);
     if (!c) throw new SignallingError('not_found', `no consumer '${id}' of yours`);

@@ -156,7 +156,7 @@ export class Session {
         kind: c.kind,
         source: c.appData.source,
         rtpParameters: c.rtpParameters as unknown as Record<string, unknown>,
-        producerPaused: c.producerPaused,
+        producerPaused: this.meeting.isProducerPaused(c.producerId) ?? c.producerPaused,
       };
     },
     resumeConsumer: async (d) => {

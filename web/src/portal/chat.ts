@@ -56,7 +56,6 @@ export class ChatPanel {
 
   async start(): Promise<void> {
     this.stopped = false;
-    $('chat-panel').hidden = false;
     $('chat-messages').replaceChildren();
     this.error('');
     const signal = this.abort.signal;
