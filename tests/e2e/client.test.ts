@@ -182,6 +182,41 @@ describe('the meeting client, end to end', { timeout: 900_000 }, () => {
     await shot(page, 'dashboard');
   });
 
+  test('the portal: the access setting explained, a meeting edited and deleted; a stranger told why a private link fails', async () => {
+    const page = alice.page!;
+    assert.match(await page.locator('#nm-access-help').textContent() ?? '', /Only the people you invite/);
+    await page.selectOption('#nm-access', 'link');
+    assert.match(await page.locator('#nm-access-help').textContent() ?? '', /Anyone who has the link/);
+    await page.selectOption('#nm-access', 'invited');
+    await page.fill('#nm-title', 'Planning');
+    await page.click('#nm-create');
+    const item = page.locator('li.meeting', { hasText: 'Planning' });
+    await item.waitFor();
+    const id = (await item.getAttribute('data-meeting-id'))!;
+    // Bob has the link but is not invited: the page says why and what to do.
+    await bob.page!.goto(`${sys.appUrl}?meeting=${id}`);
+    await waitFor('bob\'s explanation', async () => /invited people only.*ask them to invite you/.test(await bob.page!.locator('#meeting-missing').textContent() ?? ''));
+    await axe(bob.page!, 'the meeting-not-found page');
+
+    await item.locator('button.edit-meeting').click();
+    const form = item.locator('form.edit-form');
+    await form.locator('input').first().fill('Planning, moved');
+    await form.locator('select').last().selectOption('link');
+    await axe(page, 'the edit form');
+    await form.locator('button.save-meeting').click();
+    const edited = page.locator(`li.meeting[data-meeting-id="${id}"]`);
+    await waitFor('the edited meeting', async () => /Planning, moved/.test(await edited.textContent() ?? '') && /anyone with the link/.test(await edited.textContent() ?? ''));
+    await bob.page!.goto(`${sys.appUrl}?meeting=${id}`);
+    await bob.page!.locator('#lobby-join').waitFor();
+    await bob.page!.goto(sys.appUrl);
+
+    await edited.locator('button.delete-meeting').click();
+    assert.match(await edited.locator('button.delete-meeting').textContent() ?? '', /Click again/);
+    await edited.locator('button.delete-meeting').click();
+    await waitFor('the meeting gone from the list', async () => (await page.locator(`li.meeting[data-meeting-id="${id}"]`).count()) === 0);
+    assert.equal(await page.evaluate(async (path) => (await fetch(path)).status, `/meetings/${id}`), 404);
+  });
+
   test('pre-join: camera preview, a live mic level, cameras to pick; join with the mic off', async () => {
     for (const u of users) await u.page!.goto(`${sys.appUrl}?meeting=${meetingId}`);
     const page = carol.page!;
