@@ -244,6 +244,13 @@ describe('the meeting client, end to end', { timeout: 900_000 }, () => {
 
   test('gallery fills the stage at 1280x800 and on a phone; no horizontal overflow on the phone', async () => {
     const page = alice.page!;
+    // The connection mark reads getStats: on loopback it settles on good (or fair on a busy machine), with numbers.
+    const q = await waitFor('a connection assessment', async () => {
+      const v = await page.evaluate(() => window.meshmeet.quality());
+      return v.quality !== 'unknown' ? v : null;
+    });
+    assert.match(q.label, /ms round trip/);
+    assert.match(await page.locator('#quality').getAttribute('aria-label') ?? '', /^Connection: (good|fair|poor) \(/);
     await page.selectOption('#layout-select', 'gallery');
     const share = await checkStage(page, 3, 'gallery, desktop');
     const layout = (await page.evaluate(() => window.meshmeet.layout()))!;

@@ -17,7 +17,7 @@ const say = (title: string, detail: string, canRejoin = true): Explained => ({ t
 export function explainClose(info: { code: number; reason?: string }): Explained {
   switch (info.code) {
     case CloseCodes.removed:
-      return say('You were removed from the meeting', 'A host removed you. You cannot rejoin this meeting; ask the host if you think this was a mistake.', false);
+      return say('You were removed from the meeting', 'A host removed you from the meeting. You cannot rejoin it; ask the host if you think this was a mistake.', false);
     case CloseCodes.meetingEnded:
       return say('The meeting has ended', 'The host ended the meeting for everyone.', false);
     case CloseCodes.replaced:
@@ -84,7 +84,7 @@ export function explainJoinError(err: { code?: string; status?: number; message?
     case 'meeting_ended':
       return 'This meeting has ended. Ask the host for a new meeting link.';
     case 'removed':
-      return 'A host removed you from this meeting, so you cannot rejoin it.';
+      return 'You were removed from this meeting by a host, so you cannot rejoin it. Ask the host if you think this was a mistake.';
     case 'denied':
       return 'The host did not let you in.';
     case 'wrong_passcode':
