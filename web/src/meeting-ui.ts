@@ -607,6 +607,9 @@ onClick('btn-react', () => {
   $('btn-react').setAttribute('aria-expanded', String(!menu.hidden));
   if (!menu.hidden) menu.querySelector('button')?.focus();
 });
+document.addEventListener('click', (e) => {
+  if (!$('react-menu').hidden && !(e.target as Element).closest?.('.react-wrap')) closeReactionMenu();
+});
 $('react-menu').addEventListener('keydown', (e) => {
   if (e.key === 'Escape') {
     closeReactionMenu();
