@@ -145,8 +145,16 @@ export class DevicePanel {
     navigator.mediaDevices?.addEventListener?.('devicechange', this.onDeviceChange);
   }
 
-  /** Opens the remembered (or default) camera and microphone and fills the pickers. */
-  async start(): Promise<void> {
+  private starting: Promise<void> | null = null;
+  private closed = false;
+
+  /** Opens the remembered (or default) camera and microphone and fills the pickers (once). */
+  start(): Promise<void> {
+    this.starting ??= this.open();
+    return this.starting;
+  }
+
+  private async open(): Promise<void> {
     if (!navigator.mediaDevices?.getUserMedia) {
       this.say(explainDeviceError({ name: 'SecurityError' }));
       return;
@@ -168,15 +176,23 @@ export class DevicePanel {
         return null;
       }
     };
-    this.camera = await open('videoinput', 'camera');
-    this.mic = await open('audioinput', 'mic');
+    const [camera, mic] = [await open('videoinput', 'camera'), await open('audioinput', 'mic')];
+    if (this.closed) {
+      // Closed (or taken) while the browser was still opening them: nobody will use these.
+      camera?.stop();
+      mic?.stop();
+      return;
+    }
+    this.camera = camera;
+    this.mic = mic;
     this.say(problems.length === 2 && problems[0]!.includes('blocked') ? explainDeviceError({ name: 'NotAllowedError' }) : problems.join(' '));
     this.showPreview();
     await this.fill();
   }
 
-  /** The devices the user chose, with their open tracks (the panel lets go of them). */
-  take(): DeviceChoice {
+  /** The devices the user chose, with their open tracks (the panel lets go of them); waits for them to open. */
+  async take(): Promise<DeviceChoice> {
+    await this.start().catch(() => undefined);
     const choice = { camera: this.camera, mic: this.mic, cameraOn: this.cameraOn && !!this.camera, micOn: this.micOn && !!this.mic, speakerId: this.selects.audiooutput.value };
     this.camera = this.mic = null;
     this.close();
@@ -185,6 +201,7 @@ export class DevicePanel {
 
   /** Stops the preview, the meter and any track still held. */
   close(): void {
+    this.closed = true;
     this.stopLevel();
     this.camera?.stop();
     this.mic?.stop();

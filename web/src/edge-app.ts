@@ -43,6 +43,11 @@ export function startEdgeApp(): void {
       showJoin();
       setError('You left the meeting.');
     },
+    onDisconnected: (_info, explained) => {
+      $('meeting-view').hidden = true;
+      showJoin();
+      setError(explained.detail ? `${explained.title}. ${explained.detail}` : explained.title);
+    },
   });
 
   const meetingInput = $<HTMLInputElement>('join-meeting');
@@ -57,10 +62,10 @@ export function startEdgeApp(): void {
     setError('');
     $<HTMLButtonElement>('join-button').disabled = true;
     devToken(meetingId, name)
-      .then((token) => {
-        const chosen = devices?.take();
+      .then(async (token) => {
+        const panel = devices;
         devices = null;
-        return joinMeeting({ meetingId, token, nodeUrl, media, devices: chosen });
+        return joinMeeting({ meetingId, token, nodeUrl, media, devices: await panel?.take() });
       })
       .catch((err: Error & { code?: string }) => {
         setError(explainJoinError(err));

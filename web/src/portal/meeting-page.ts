@@ -187,7 +187,7 @@ class MeetingPage {
         nodeUrl: r.nodeUrl.replace(/^http/, 'ws'),
         title: this.meeting.title,
         startMuted: r.muteOnEntry,
-        devices: this.takeDevices(),
+        devices: await this.takeDevices(),
       });
       this.chat = chat;
       this.host = host;
@@ -206,10 +206,10 @@ class MeetingPage {
   }
 
   /** Hands the device check's open tracks to the meeting (a later lobby opens a new check). */
-  private takeDevices() {
-    const d = this.devices?.take();
+  private async takeDevices() {
+    const panel = this.devices;
     this.devices = null;
-    return d;
+    return panel?.take();
   }
 
   private teardown(): void {
