@@ -228,8 +228,13 @@ describe('the meeting client, end to end', { timeout: 900_000 }, () => {
   });
 
   test('pre-join: camera preview, a live mic level, cameras to pick; join with the mic off', async () => {
+    // Bob's devices are slow to open (3 s, like a camera waking up), and he joins at once, before they have opened:
+    // he still goes in with his microphone and camera.
+    await bob.page!.context().addInitScript(`{
+      const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = (c) => new Promise((r) => setTimeout(r, 3000)).then(() => open(c));
+    }`);
     for (const u of users) await u.page!.goto(`${sys.appUrl}?meeting=${meetingId}`);
-    // Bob joins at once, before his devices have opened: he still goes in with his microphone and camera.
     await bob.page!.click('#lobby-join');
     const page = carol.page!;
     await page.locator('#lobby .device-preview').waitFor();
