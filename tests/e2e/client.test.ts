@@ -62,28 +62,23 @@ async function stats(page: Page): Promise<Stat[]> {
   });
 }
 
-/** Waits until `page` receives more and more packets of `from`'s microphone. */
-async function hearing(page: Page, from: User, what: string): Promise<void> {
-  const find = async () => (await stats(page)).find((s) => s.participantId === from.id && s.source === 'mic');
-  const first = await waitFor(`${what}: packets of ${from.name}'s mic`, async () => {
+/**
+ * Waits until `page` receives more and more of `from`'s `source` (decoded frames of a camera, packets of a
+ * microphone); returns the consumer's counters.
+ */
+async function flowing(page: Page, from: User, source: 'mic' | 'camera', what: string): Promise<Stat> {
+  const metric = source === 'mic' ? 'packetsReceived' : 'framesDecoded';
+  const find = async () => (await stats(page)).find((s) => s.participantId === from.id && s.source === source);
+  const first = await waitFor(`${what}: ${from.name}'s ${source} arriving`, async () => {
     const s = await find();
-    return s && s.packetsReceived > 0 ? s : null;
+    return s && s[metric] > 0 ? s : null;
   }, 60_000);
-  await waitFor(`${what}: ${from.name}'s mic keeps coming`, async () => ((await find())?.packetsReceived ?? 0) > first.packetsReceived + 10, 30_000);
-}
-
-/** Waits until `page` decodes more and more frames of `from`'s camera; returns the consumer it decodes. */
-async function decoding(page: Page, from: User, what: string): Promise<Stat> {
-  const find = async () => (await stats(page)).find((s) => s.participantId === from.id && s.source === 'camera');
-  const first = await waitFor(`${what}: frames of ${from.name}'s camera`, async () => {
+  return waitFor(`${what}: ${from.name}'s ${source} keeps coming`, async () => {
     const s = await find();
-    return s && s.framesDecoded > 0 ? s : null;
-  }, 60_000);
-  return waitFor(`${what}: ${from.name}'s camera keeps decoding`, async () => {
-    const s = await find();
-    return s && s.framesDecoded > first.framesDecoded + 10 ? s : null;
+    return s && s[metric] > first[metric] + 10 ? s : null;
   }, 30_000);
 }
+const decoding = (page: Page, from: User, what: string) => flowing(page, from, 'camera', what);
 
 /** The tiles' rectangles as the browser draws them, and the stage's. */
 async function drawn(page: Page) {
@@ -257,7 +252,7 @@ describe('the meeting client, end to end', { timeout: 900_000 }, () => {
     await waitFor('alice sees carol muted in the list', async () =>
       (await alice.page!.locator(`#participant-list li[data-participant-id="${carol.id}"]`).getAttribute('class') ?? '').includes('muted'));
     for (const viewer of users) for (const from of users) if (viewer !== from) await decoding(viewer.page!, from, `${viewer.key}`);
-    for (const [viewer, from] of [[bob, alice], [carol, alice], [alice, bob]] as const) await hearing(viewer.page!, from, viewer.key);
+    for (const [viewer, from] of [[bob, alice], [carol, alice], [alice, bob]] as const) await flowing(viewer.page!, from, 'mic', viewer.key);
   });
 
   test('gallery fills the stage at 1280x800 and on a phone; no horizontal overflow on the phone', async () => {
