@@ -28,8 +28,7 @@ import { clientAddressMiddleware } from './http/client-address.js';
 import { HttpError, errorResponse } from './http/errors.js';
 import { guestScope } from './http/guest-scope.js';
 import { RateLimiter } from './http/rate-limit.js';
-import { connectSources, contentSecurityPolicy, cspHash, sameOriginWrites, securityHeaders } from './http/security.js';
-import { PAGE_STYLE } from './identity/pages.js';
+import { connectSources, contentSecurityPolicy, sameOriginWrites, securityHeaders } from './http/security.js';
 import { createIdentity, type Identity } from './identity/index.js';
 import { KeyStore } from './keys.js';
 import { EdgeClient } from './meetings/edge-client.js';
@@ -130,7 +129,7 @@ export class ControlPlane {
       const https = cfg.publicUrl.startsWith('https:');
       const isIdp = (p: string) => p === '/oidc' || p.startsWith('/oidc/');
       app.use('*', securityHeaders({
-        csp: contentSecurityPolicy({ connect: connectSources(cfg.edgeNodeUrl), styleHashes: [cspHash(PAGE_STYLE)] }),
+        csp: contentSecurityPolicy({ connect: connectSources(cfg.edgeNodeUrl) }),
         hsts: https,
         ownPages: isIdp,
       }));

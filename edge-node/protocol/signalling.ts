@@ -63,6 +63,9 @@ export type ProducerSource = z.infer<typeof ProducerSource>;
 export const Role = z.enum(['host', 'cohost', 'panelist', 'participant', 'attendee']);
 export type Role = z.infer<typeof Role>;
 const Layer = z.number().int().min(0).max(2);
+/** The short reactions a participant can send (shown briefly to everyone). */
+export const Reaction = z.enum(['👍', '👏', '😂', '❤️', '🎉', '😮']);
+export type Reaction = z.infer<typeof Reaction>;
 
 /** Every request method with its data schema. */
 export const Requests = {
@@ -96,6 +99,12 @@ export const Requests = {
     visible: z.array(Id).max(1000).nullable(),
   }),
   leave: z.object({}),
+  /** Raise or lower one's own hand. */
+  raiseHand: z.object({ raised: z.boolean() }),
+  /** A host or co-host lowers someone's hand. */
+  lowerHand: z.object({ participantId: Id }),
+  /** Send a short reaction to everyone. */
+  react: z.object({ emoji: Reaction }),
 } as const;
 export type Method = keyof typeof Requests;
 export type RequestData<M extends Method> = z.infer<(typeof Requests)[M]>;
@@ -147,6 +156,8 @@ export const Responses = {
     participants: z.array(ParticipantInfo),
     producers: z.array(ProducerInfo),
     activeSpeakerId: Id.nullable(),
+    /** Raised hands, first raised first. */
+    raisedHands: z.array(Id).optional(),
   }),
   getRouterRtpCapabilities: z.object({ rtpCapabilities: Obj }),
   createTransport: TransportInfo,
@@ -169,6 +180,9 @@ export const Responses = {
   setPreferredLayers: z.object({}),
   setView: z.object({}),
   leave: z.object({}),
+  raiseHand: z.object({}),
+  lowerHand: z.object({}),
+  react: z.object({}),
 } satisfies Record<Method, z.ZodType>;
 export type ResponseData<M extends Method> = z.infer<(typeof Responses)[M]>;
 
@@ -195,6 +209,10 @@ export const Events = {
   activeSpeaker: z.object({ participantId: Id.nullable() }),
   /** A host acted on this participant's media: the client updates its buttons. */
   hostAction: z.object({ action: z.enum(['mute', 'stopVideo', 'stopScreen']), producerId: Id }),
+  /** The raised hands changed: all of them, first raised first (`by`: who lowered one, when a host did). */
+  handsChanged: z.object({ raised: z.array(Id).max(1000), loweredBy: Id.optional() }),
+  /** Someone sent a reaction. */
+  reaction: z.object({ participantId: Id, emoji: Reaction }),
   /** The node is going away (SIGTERM): the client should reconnect through the control plane. */
   shutdown: z.object({ reason: z.string() }),
 } as const;

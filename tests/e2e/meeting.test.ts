@@ -79,7 +79,7 @@ describe('a meeting in Chromium', { timeout: 300_000 }, () => {
       }
     }
     // The page shows a named tile per remote participant.
-    const names = await pages.get('alice')!.locator('#grid .tile:not(.self) .name').allTextContents();
+    const names = await pages.get('alice')!.locator('#tiles .tile.person .name').allTextContents();
     assert.deepEqual(names.sort(), ['Name bob', 'Name carol']);
   });
 
@@ -124,7 +124,7 @@ describe('a meeting in Chromium', { timeout: 300_000 }, () => {
     await alice.evaluate(() => window.meshmeet.shareScreen());
     await waitForFlowing('bob', 'alice', 'screen');
     await waitForFlowing('carol', 'alice', 'screen');
-    assert.equal(await pages.get('bob')!.locator('#stage video').count(), 1);
+    assert.equal(await pages.get('bob')!.locator('#tiles .tile.screen video').count(), 1);
   });
 
   test('the node counts the media bytes it really forwarded', async () => {

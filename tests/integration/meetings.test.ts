@@ -146,6 +146,11 @@ describe('meetings', { timeout: 300_000 }, () => {
     assert.equal(await status(meetings.join(users.host!, m.id, undefined, 'ip')), 409);
   });
 
+  test('an instant meeting is live from the start', async () => {
+    const m = await meetings.create(users.host!, { kind: 'instant', title: 'now', settings: Settings.parse({}), invitees: [] });
+    assert.equal(m.status, 'live');
+  });
+
   test('scheduled meetings: created with their time zone, live on first join', async () => {
     const m = await meetings.create(users.host!, {
       kind: 'scheduled', title: 'standup', startsAt: '2026-12-01T09:00:00+01:00', durationMinutes: 15, timeZone: 'Europe/Berlin',

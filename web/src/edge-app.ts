@@ -1,11 +1,15 @@
 /**
- * The join page, served by an edge node at `/` and by the control plane at `/join/`: `/?meeting=ID` asks for a name
- * and joins as a guest through the control plane (`POST /meetings/:id/guests`, where the meeting lets guests in; the
- * waiting room, passcode, lock and the rest apply); a link carrying `#token=...` (and `&node=ws://...` when the node
- * is not this origin) joins at once.
+ * The join page, served by an edge node at `/` and by the control plane at `/join/`: `/?meeting=ID` shows the device
+ * check (camera preview, mic level, pickers, join with mic or camera off), asks for a name and joins as a guest
+ * through the control plane (`POST /meetings/:id/guests`, where the meeting lets guests in; the waiting room,
+ * passcode, lock and the rest apply), with the meeting's chat; a link carrying `#token=...` (and `&node=ws://...`
+ * when the node is not this origin) joins at once, without chat (no control plane session on that path).
  */
+import { DevicePanel } from './devices.js';
 import { $ } from './dom.js';
-import { configureMeetingUi, installHooks, joinFailed, joinMeeting } from './meeting-ui.js';
+import { chatMessageArrived, chatUnavailable, configureMeetingUi, installHooks, joinFailed, joinMeeting } from './meeting-ui.js';
+import { explainJoinError } from './messages.js';
+import { ChatPanel } from './portal/chat.js';
 
 type Admitted = { status: 'admitted'; token: string; nodeUrl: string };
 
@@ -31,6 +35,9 @@ async function guestToken(meetingId: string, name: string, passcode: string, onW
   return out;
 }
 
+const NO_CHAT = 'Chat is not available here: this meeting was opened with a bare join link, without a MeshMeet '
+  + 'session that keeps the chat. To chat, join from the meeting\'s own link (…/join/?meeting=…) or from the app.';
+
 export function startEdgeApp(): void {
   installHooks('edge');
   const query = new URLSearchParams(location.search);
@@ -38,12 +45,33 @@ export function startEdgeApp(): void {
   const setError = (msg: string) => ($('join-error').textContent = msg);
   const nodeUrl = hash.get('node') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
   const media = query.get('media') !== 'none';
-  $('join-view').hidden = false;
+
+  let devices: DevicePanel | null = null;
+  let chat: ChatPanel | null = null;
+  const stopChat = () => {
+    chat?.stop();
+    chat = null;
+  };
+  const showJoin = () => {
+    $('join-view').hidden = false;
+    if (media && !devices) {
+      devices = new DevicePanel({ preview: true });
+      $('join-devices').replaceChildren(devices.el);
+      void devices.start();
+    }
+  };
 
   configureMeetingUi({
     onLeft: () => {
-      $('join-view').hidden = false;
+      stopChat();
+      showJoin();
       setError('You left the meeting.');
+    },
+    onDisconnected: (_info, explained) => {
+      stopChat();
+      $('meeting-view').hidden = true;
+      showJoin();
+      setError(explained.detail ? `${explained.title}. ${explained.detail}` : explained.title);
     },
   });
 
@@ -51,8 +79,15 @@ export function startEdgeApp(): void {
   meetingInput.value = query.get('meeting') ?? '';
   $<HTMLInputElement>('join-name').value = query.get('name') ?? localStorage.getItem('meshmeet.name') ?? '';
 
-  const join = async (meetingId: string, token: string, node = nodeUrl) => {
-    await joinMeeting({ meetingId, token, nodeUrl: node, media });
+  /** The guest's chat in this meeting (the guest session cookie set by POST /guests carries it). */
+  const startChat = async (meetingId: string) => {
+    const me = await fetch('/auth/me').then((r) => (r.ok ? (r.json() as Promise<{ id: string; displayName: string }>) : null)).catch(() => null);
+    if (!me) return chatUnavailable(NO_CHAT);
+    const panel = new ChatPanel(meetingId, { id: me.id, displayName: me.displayName });
+    chat = panel;
+    window.meshmeet.chat = panel.hooks();
+    panel.onNewMessage = chatMessageArrived;
+    await panel.start();
   };
 
   $('join-form').addEventListener('submit', (e) => {
@@ -63,20 +98,30 @@ export function startEdgeApp(): void {
     setError('');
     $<HTMLButtonElement>('join-button').disabled = true;
     guestToken(meetingId, name, $<HTMLInputElement>('join-passcode').value, () => setError('Waiting for the host to let you in…'))
-      .then((r) => join(meetingId, r.token, r.nodeUrl.replace(/^http/, 'ws')))
+      .then(async (r) => {
+        const panel = devices;
+        devices = null;
+        await joinMeeting({ meetingId, token: r.token, nodeUrl: r.nodeUrl.replace(/^http/, 'ws'), media, devices: await panel?.take() });
+        await startChat(meetingId);
+      })
       .catch((err: Error & { code?: string }) => {
         if (err.code === 'wrong_passcode') $('join-passcode-label').hidden = false;
-        setError(err.message);
+        setError(explainJoinError(err));
         joinFailed(err);
+        showJoin();
       })
       .finally(() => ($<HTMLButtonElement>('join-button').disabled = false));
   });
 
   const linkToken = hash.get('token');
   if (linkToken && query.get('meeting')) {
-    join(query.get('meeting')!, linkToken).catch((err: Error) => {
-      setError(`could not join: ${err.message}`);
+    chatUnavailable(NO_CHAT);
+    joinMeeting({ meetingId: query.get('meeting')!, token: linkToken, nodeUrl, media }).catch((err: Error & { code?: string }) => {
+      setError(explainJoinError(err));
       joinFailed(err);
+      showJoin();
     });
+  } else {
+    showJoin();
   }
 }

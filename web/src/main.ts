@@ -6,6 +6,7 @@
  *   (`edge-app.ts`).
  * Both share the in-meeting UI (`meeting-ui.ts`) and the `window.meshmeet` test hooks.
  */
+import './csp.js';
 import { startEdgeApp } from './edge-app.js';
 import { startPortal } from './portal/portal.js';
 

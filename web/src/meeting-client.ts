@@ -4,7 +4,7 @@
  * No DOM here: the UI renders what this tells it.
  */
 import { Device, types } from 'mediasoup-client';
-import type { ParticipantInfo, ProducerInfo, ProducerSource } from '../../edge-node/protocol/signalling.js';
+import type { ParticipantInfo, ProducerInfo, ProducerSource, Reaction } from '../../edge-node/protocol/signalling.js';
 import { PROTOCOL_VERSION } from '../../edge-node/protocol/signalling.js';
 import { SignallingClient, type CloseInfo } from './signalling-client.js';
 
@@ -28,8 +28,22 @@ type ClientEvents = {
   activeSpeaker: (participantId: string | null) => void;
   localChanged: () => void;
   hostAction: (action: 'mute' | 'stopVideo' | 'stopScreen') => void;
+  /** Raised hands changed (first raised first); `loweredBy` when a host lowered one. */
+  hands: (raised: readonly string[], loweredBy: string | null) => void;
+  reaction: (participantId: string, emoji: Reaction) => void;
   disconnected: (info: CloseInfo) => void;
 };
+
+/** Transport-level numbers from getStats, summed over both transports: what the connection-quality mark reads. */
+export interface LinkStats {
+  /** Round trip of the selected ICE candidate pair, ms (null until known). */
+  rttMs: number | null;
+  /** The browser's estimate of what it may send, bps (send transport; null before it sends). */
+  availableOutgoingBitrate: number | null;
+  /** Inbound RTP totals over every remote stream. */
+  packetsReceived: number;
+  packetsLost: number;
+}
 
 /** Camera simulcast: three spatial layers (the server picks one per viewer), three temporal layers each. */
 const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
@@ -45,10 +59,15 @@ export class MeetingClient {
   readonly local = new Map<ProducerSource, types.Producer>();
   self: ParticipantInfo | null = null;
   activeSpeakerId: string | null = null;
+  /** Raised hands, first raised first (participant ids, ours included). */
+  raisedHands: string[] = [];
   private sendTransport: types.Transport | null = null;
   private recvTransport: types.Transport | null = null;
   private readonly handlers = new Map<keyof ClientEvents, Set<(...args: never[]) => void>>();
   private readonly consumers = new Map<string, types.Consumer>();
+  /** The latest producerPaused/Resumed event per producer, numbered, for consumers still being set up. */
+  private readonly pauseEvents = new Map<string, { paused: boolean; seq: number }>();
+  private eventSeq = 0;
   private left = false;
 
   constructor(readonly signalling: SignallingClient) {}
@@ -76,7 +95,9 @@ export class MeetingClient {
     this.self = joined.self;
     for (const p of joined.participants) this.participants.set(p.id, p);
     this.activeSpeakerId = joined.activeSpeakerId;
+    this.raisedHands = joined.raisedHands ?? [];
     this.emit('participants');
+    if (this.raisedHands.length) this.emit('hands', this.raisedHands, null);
     this.recvTransport = await this.createTransport('recv');
     if (joined.self.role !== 'attendee') this.sendTransport = await this.createTransport('send');
     await Promise.all(joined.producers.map((p) => this.consume(p)));
@@ -98,6 +119,7 @@ export class MeetingClient {
     s.on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
     s.on('producerPaused', ({ producerId }) => this.setRemotePaused(producerId, true));
     s.on('producerResumed', ({ producerId }) => this.setRemotePaused(producerId, false));
+    s.on('producerClosed', ({ producerId }) => this.pauseEvents.delete(producerId));
     s.on('hostAction', ({ action, producerId }) => {
       for (const [source, producer] of this.local) {
         if (producer.id !== producerId) continue;
@@ -119,6 +141,11 @@ export class MeetingClient {
       this.activeSpeakerId = participantId;
       this.emit('activeSpeaker', participantId);
     });
+    s.on('handsChanged', ({ raised, loweredBy }) => {
+      this.raisedHands = raised;
+      this.emit('hands', raised, loweredBy ?? null);
+    });
+    s.on('reaction', ({ participantId, emoji }) => this.emit('reaction', participantId, emoji));
     s.onClose((info) => {
       if (!this.left) this.emit('disconnected', info);
       this.closeMedia();
@@ -161,6 +188,7 @@ export class MeetingClient {
   private async consume(p: ProducerInfo): Promise<void> {
     if (!this.recvTransport || p.participantId === this.self?.id) return;
     const c = await this.signalling.request('consume', { transportId: this.recvTransport.id, producerId: p.id });
+    const seqAtAnswer = this.eventSeq;
     const consumer = await this.recvTransport.consume({
       id: c.consumerId,
       producerId: c.producerId,
@@ -178,6 +206,9 @@ export class MeetingClient {
       paused: c.producerPaused,
       spatialLayer: null,
     };
+    // A pause or resume that arrived while the consumer was being set up is newer than the answer.
+    const late = this.pauseEvents.get(c.producerId);
+    if (late && late.seq > seqAtAnswer) remote.paused = late.paused;
     this.remote.set(c.consumerId, remote);
     this.consumers.set(c.consumerId, consumer);
     this.emit('trackAdded', remote);
@@ -195,6 +226,7 @@ export class MeetingClient {
   }
 
   private setRemotePaused(producerId: string, paused: boolean): void {
+    this.pauseEvents.set(producerId, { paused, seq: ++this.eventSeq });
     for (const t of this.remote.values()) {
       if (t.producerId !== producerId) continue;
       t.paused = paused;
@@ -206,6 +238,9 @@ export class MeetingClient {
   async publish(source: ProducerSource, track: MediaStreamTrack): Promise<void> {
     if (!this.sendTransport) throw new Error('this participant cannot send media');
     await this.unpublish(source);
+    // mediasoup-client starts a producer paused when its track is disabled, and the node would never know: send
+    // enabled and let setPaused() pause both sides.
+    track.enabled = true;
     const vp8 = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
     const producer = await this.sendTransport.produce({
       track,
@@ -215,8 +250,77 @@ export class MeetingClient {
       ...(source === 'mic' ? { codecOptions: { opusDtx: true, opusFec: true } } : {}),
     });
     this.local.set(source, producer);
-    track.addEventListener('ended', () => void this.unpublish(source));
+    this.unpublishWhenEnded(source, track);
     this.emit('localChanged');
+  }
+
+  /** A track the browser ends (the user stopped sharing from the browser's bar, a camera unplugged) stops sending. */
+  private unpublishWhenEnded(source: ProducerSource, track: MediaStreamTrack): void {
+    track.addEventListener('ended', () => {
+      if (this.local.get(source)?.track === track) void this.unpublish(source);
+    });
+  }
+
+  /**
+   * Sends `track` instead of what `source` sends now (another camera or microphone), without a new producer: the
+   * others keep their consumer and see no gap. Paused stays paused. Nothing published for `source`: publishes it.
+   */
+  async replaceTrack(source: ProducerSource, track: MediaStreamTrack): Promise<void> {
+    const producer = this.local.get(source);
+    if (!producer || producer.closed) return this.publish(source, track);
+    const old = producer.track;
+    await producer.replaceTrack({ track });
+    if (old && old !== track) old.stop();
+    this.unpublishWhenEnded(source, track);
+    this.emit('localChanged');
+  }
+
+  /** The track `source` sends now, if any (for the self view and device pickers). */
+  localTrack(source: ProducerSource): MediaStreamTrack | null {
+    return this.local.get(source)?.track ?? null;
+  }
+
+  async raiseHand(raised: boolean): Promise<void> {
+    await this.signalling.request('raiseHand', { raised });
+  }
+
+  /** Hosts and co-hosts: lowers someone's hand. */
+  async lowerHand(participantId: string): Promise<void> {
+    await this.signalling.request('lowerHand', { participantId });
+  }
+
+  async react(emoji: Reaction): Promise<void> {
+    await this.signalling.request('react', { emoji });
+  }
+
+  /**
+   * Asks for the lowest layer of every remote camera (a poor link), or hands the choice back to the server.
+   * Screen shares keep theirs: they are what people read.
+   */
+  async preferLowLayers(low: boolean): Promise<void> {
+    await Promise.all([...this.remote.values()]
+      .filter((t) => t.kind === 'video' && t.source === 'camera')
+      .map((t) => this.signalling.request('setPreferredLayers', { consumerId: t.consumerId, layers: low ? { spatialLayer: 0 } : null }).catch(() => undefined)));
+  }
+
+  /** Round trip, available bitrate and inbound loss, from both transports' getStats. */
+  async linkStats(): Promise<LinkStats> {
+    const out: LinkStats = { rttMs: null, availableOutgoingBitrate: null, packetsReceived: 0, packetsLost: 0 };
+    type Stat = { type: string; state?: string; nominated?: boolean; currentRoundTripTime?: number; availableOutgoingBitrate?: number; packetsReceived?: number; packetsLost?: number; kind?: string };
+    for (const t of [this.sendTransport, this.recvTransport]) {
+      if (!t || t.closed) continue;
+      const report = await t.getStats().catch(() => null);
+      report?.forEach((s: Stat) => {
+        if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated !== false) {
+          if (typeof s.currentRoundTripTime === 'number') out.rttMs = Math.max(out.rttMs ?? 0, s.currentRoundTripTime * 1000);
+          if (t === this.sendTransport && typeof s.availableOutgoingBitrate === 'number') out.availableOutgoingBitrate = s.availableOutgoingBitrate;
+        } else if (s.type === 'inbound-rtp') {
+          out.packetsReceived += s.packetsReceived ?? 0;
+          out.packetsLost += Math.max(0, s.packetsLost ?? 0);
+        }
+      });
+    }
+    return out;
   }
 
   async unpublish(source: ProducerSource): Promise<void> {

@@ -3,12 +3,7 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 }
 
-/** The pages' one inline style; the Content-Security-Policy allows exactly this text (by hash). */
-export const PAGE_STYLE = `body{font-family:system-ui,sans-serif;max-width:22rem;margin:4rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem}
-button{margin-top:1rem;padding:.5rem 1rem;font-size:1rem}.error{color:#b00020}.muted{color:#666;font-size:.9rem}
-`;
-
+/** A page in the app's own look: its stylesheet (served with the web app at /app/), its top bar and a card. */
 export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -16,11 +11,16 @@ export function page(title: string, body: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · MeshMeet</title>
-<style>${PAGE_STYLE}</style>
+<link rel="stylesheet" href="/app/style.css">
 </head>
-<body>
+<body class="idp">
+<header class="portal-bar"><a class="brand" href="/app/">MeshMeet</a></header>
+<main class="portal-body narrow">
+<section class="card">
 <h1>${escapeHtml(title)}</h1>
 ${body}
+</section>
+</main>
 </body>
 </html>`;
 }
@@ -31,14 +31,15 @@ export function loginPage(o: { uid: string; clientName: string; email?: string; 
     'Sign in',
     `<p class="muted">to continue to ${escapeHtml(o.clientName)}</p>
 ${o.error ? `<p class="error" role="alert">${escapeHtml(o.error)}</p>` : ''}
-<form method="post" action="${action}/login" autocomplete="on">
+<form method="post" action="${action}/login" autocomplete="on" class="stack idp-form">
 <label for="email">Email</label>
 <input id="email" name="email" type="email" required autofocus autocomplete="username" value="${escapeHtml(o.email ?? '')}">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" required autocomplete="current-password">
-<button type="submit">Sign in</button>
+<div class="button-row"><button type="submit">Sign in</button></div>
 </form>
-<form method="post" action="${action}/abort"><button type="submit">Cancel</button></form>`,
+<form method="post" action="${action}/abort" class="idp-cancel"><button type="submit" class="off">Cancel</button></form>
+<p class="muted idp-new">New to MeshMeet? <a href="/app/">Create an account</a>, then sign in.</p>`,
   );
 }
 

@@ -84,8 +84,9 @@ export class Meetings {
     await withTransaction(this.pool, async (client) => {
       await client.query(
         `INSERT INTO meetings (id, owner_id, title, kind, starts_at, duration_minutes, time_zone, access, passcode_hash,
-           waiting_room, mute_on_entry, screen_share, webinar, max_participants, guest_join)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
+           waiting_room, mute_on_entry, screen_share, webinar, max_participants, guest_join, status, started_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,
+           CASE WHEN $4 = 'instant' THEN 'live' ELSE 'scheduled' END, CASE WHEN $4 = 'instant' THEN now() END)`,
         [id, owner.id, input.title, input.kind,
           input.kind === 'scheduled' ? input.startsAt : null,
           input.kind === 'scheduled' ? input.durationMinutes : null,

@@ -9,3 +9,17 @@ export function canProduce(role: Role, source: ProducerSource, screenAllowed = t
   if (role === 'attendee') return false;
   return source !== 'screen' || screenAllowed;
 }
+
+/** Anyone may lower their own hand; hosts and co-hosts may lower anyone's. */
+export function canLowerHand(role: Role, actorId: string, targetId: string): boolean {
+  return actorId === targetId || role === 'host' || role === 'cohost';
+}
+
+/** At most this many reactions per participant in `REACTION_WINDOW_MS` (more are refused, not broadcast). */
+export const REACTION_BURST = 5;
+export const REACTION_WINDOW_MS = 3000;
+
+/** Whether one more reaction is allowed, given the times (ms) of the participant's recent ones. Pure. */
+export function reactionAllowed(recent: readonly number[], now: number): boolean {
+  return recent.filter((t) => now - t < REACTION_WINDOW_MS).length < REACTION_BURST;
+}

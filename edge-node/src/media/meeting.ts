@@ -7,10 +7,10 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import type { ProducerInfo, ProducerSource, RequestData } from '../../protocol/signalling.js';
+import type { ProducerInfo, ProducerSource, Reaction, RequestData } from '../../protocol/signalling.js';
 import type { HostCommand } from '../../protocol/commands.js';
 import { chooseLayers } from '../decisions/layers.js';
-import { canProduce } from '../decisions/permissions.js';
+import { canLowerHand, canProduce, reactionAllowed } from '../decisions/permissions.js';
 import { SignallingError } from '../errors.js';
 import { ROUTER_MEDIA_CODECS, SIMULCAST_SPATIAL_LAYERS, SIMULCAST_TEMPORAL_LAYERS } from '../media-codecs.js';
 import { LIMITS, Participant, type ConsumerMeta, type ProducerMeta } from './participant.js';
@@ -26,6 +26,8 @@ type MeetingEvents = { close: [] };
 export class Meeting extends EventEmitter<MeetingEvents> {
   readonly participants = new Map<string, Participant>();
   activeSpeakerId: string | null = null;
+  /** Raised hands, first raised first. */
+  private readonly hands: string[] = [];
   private closed = false;
 
   private constructor(
@@ -81,6 +83,7 @@ export class Meeting extends EventEmitter<MeetingEvents> {
       return;
     }
     this.participants.delete(p.id);
+    if (this.hands.includes(p.id)) this.setHand(p.id, false);
     p.close(); // closes its producers: consumers elsewhere get 'producerclose' and tell their owners
     if (this.activeSpeakerId === p.id) {
       this.activeSpeakerId = null;
@@ -202,6 +205,14 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     return consumer;
   }
 
+  /**
+   * Whether a producer is paused now: a consumer's own `producerPaused` can lag behind a pause that was already
+   * announced to everyone, so a consume answer reads the producer.
+   */
+  isProducerPaused(id: string): boolean | undefined {
+    return this.findProducer(id)?.paused;
+  }
+
   ownConsumer(p: Participant, id: string): types.Consumer<ConsumerMeta> {
     const c = p.consumers.get(id);
     if (!c) throw new SignallingError('not_found', `no consumer '${id}' of yours`);
@@ -259,6 +270,31 @@ export class Meeting extends EventEmitter<MeetingEvents> {
       if (prod) return prod;
     }
     return undefined;
+  }
+
+  get raisedHands(): string[] {
+    return [...this.hands];
+  }
+
+  /** Raises or lowers `targetId`'s hand (acting as `actor`) and tells everyone the new order. */
+  setHand(targetId: string, raised: boolean, actor?: Participant): void {
+    if (actor && !canLowerHand(actor.role, actor.id, targetId)) throw new SignallingError('forbidden', 'only hosts can lower someone else\'s hand');
+    if (raised && !this.participants.has(targetId)) throw new SignallingError('not_found', `no participant '${targetId}' here`);
+    const at = this.hands.indexOf(targetId);
+    if (raised === at >= 0) return;
+    if (raised) this.hands.push(targetId);
+    else this.hands.splice(at, 1);
+    const loweredBy = !raised && actor && actor.id !== targetId ? actor.id : undefined;
+    this.broadcast(null, (o) => o.notify('handsChanged', { raised: [...this.hands], ...(loweredBy ? { loweredBy } : {}) }));
+  }
+
+  /** Sends `p`'s reaction to everyone (a few a second at most). */
+  react(p: Participant, emoji: Reaction): void {
+    const now = Date.now();
+    if (!reactionAllowed(p.recentReactions, now)) throw new SignallingError('forbidden', 'too many reactions: wait a moment');
+    p.recentReactions.push(now);
+    if (p.recentReactions.length > 20) p.recentReactions.splice(0, p.recentReactions.length - 20);
+    this.broadcast(null, (o) => o.notify('reaction', { participantId: p.id, emoji }));
   }
 
   /** Calls `fn` for every joined participant except `exceptId`. */

@@ -29,6 +29,8 @@ export class Participant {
   readonly consumers = new Map<string, types.Consumer<ConsumerMeta>>();
   view: ViewerState = { pinned: null, visible: null };
   rtpCapabilities: types.RtpCapabilities | null = null;
+  /** When this participant's last reactions were sent (ms), for the rate limit. */
+  readonly recentReactions: number[] = [];
   private closed = false;
 
   constructor(

@@ -108,6 +108,7 @@ export class Session {
         participants: [...this.meeting.participants.values()].filter((o) => o !== p).map((o) => o.info),
         producers: this.meeting.producerInfos().filter((i) => i.participantId !== p.id),
         activeSpeakerId: this.meeting.activeSpeakerId,
+        raisedHands: this.meeting.raisedHands,
       };
     },
     createTransport: async (d) => {
@@ -155,7 +156,7 @@ export class Session {
         kind: c.kind,
         source: c.appData.source,
         rtpParameters: c.rtpParameters as unknown as Record<string, unknown>,
-        producerPaused: c.producerPaused,
+        producerPaused: this.meeting.isProducerPaused(c.producerId) ?? c.producerPaused,
       };
     },
     resumeConsumer: async (d) => {
@@ -168,6 +169,18 @@ export class Session {
     },
     setView: async (d) => {
       await this.meeting.setView(this.requireJoined(), d);
+      return {};
+    },
+    raiseHand: (d) => {
+      this.meeting.setHand(this.requireJoined().id, d.raised);
+      return {};
+    },
+    lowerHand: (d) => {
+      this.meeting.setHand(d.participantId, false, this.requireJoined());
+      return {};
+    },
+    react: (d) => {
+      this.meeting.react(this.requireJoined(), d.emoji);
       return {};
     },
     leave: () => {

@@ -36,6 +36,8 @@ export class ChatPanel {
   private isLive = false;
   private historyLoaded = false;
   private readonly abort = new AbortController();
+  /** Called for each new message from someone else that arrives live (the meeting UI counts unread ones). */
+  onNewMessage: ((m: ChatMessage) => void) | null = null;
 
   constructor(
     private readonly meetingId: string,
@@ -54,7 +56,6 @@ export class ChatPanel {
 
   async start(): Promise<void> {
     this.stopped = false;
-    $('chat-panel').hidden = false;
     $('chat-messages').replaceChildren();
     this.error('');
     const signal = this.abort.signal;
@@ -130,7 +131,9 @@ export class ChatPanel {
         // a previous socket was down).
         void this.loadLatest();
       } else if (frame.type === 'message' && frame.message) {
+        const isNew = !this.entries.has(`${frame.message.senderId}/${frame.message.clientId}`);
         this.upsert(frame.message);
+        if (isNew && frame.message.senderId !== this.me.id) this.onNewMessage?.(frame.message);
       }
     });
     ws.addEventListener('close', (e) => {

@@ -2,7 +2,7 @@
 import { $, fill, h } from '../dom.js';
 import { del, describe, get, meetingPath, patch, post, type Meeting, type Profile, type Role } from './api.js';
 import { topBar } from './chrome.js';
-import { browserTimeZone, formatClock, formatInstant, nextHourLocal, timeZones, zonedToInstant } from './time.js';
+import { browserTimeZone, formatClock, formatInstant, instantToZonedLocal, nextHourLocal, timeZones, zonedToInstant } from './time.js';
 
 const INVITE_ROLES: Array<{ role: Exclude<Role, 'host'>; label: string }> = [
   { role: 'participant', label: 'Participant' },
@@ -10,6 +10,22 @@ const INVITE_ROLES: Array<{ role: Exclude<Role, 'host'>; label: string }> = [
   { role: 'panelist', label: 'Panelist' },
   { role: 'attendee', label: 'Attendee (watches only)' },
 ];
+
+/** What each access setting means for someone who gets the link: shown where the setting is chosen. */
+export const ACCESS_HELP: Record<'invited' | 'link', string> = {
+  invited: 'Only the people you invite (by the email they sign in with) can join. Anyone else who opens the link is told the meeting was not found: invite them, or choose "Anyone with the link".',
+  link: 'Anyone who has the link and signs in can join. Add a passcode or a waiting room to control who gets in.',
+};
+
+/** The "Who can join" picker with its explanation under it, kept in step. */
+function accessPicker(id: string, value: 'invited' | 'link'): HTMLElement {
+  const help = h('p', { class: 'field-help', id: `${id}-help` }, ACCESS_HELP[value]);
+  const select = h('select', { id, 'aria-describedby': `${id}-help` },
+    h('option', { value: 'invited', selected: value === 'invited' }, 'Invited people only'),
+    h('option', { value: 'link', selected: value === 'link' }, 'Anyone with the link'));
+  select.addEventListener('change', () => (help.textContent = ACCESS_HELP[select.value as 'invited' | 'link']));
+  return h('div', { class: 'access-field' }, h('label', {}, 'Who can join', select), help);
+}
 
 const zoneOptions = (selected: string) =>
   timeZones(selected).map((z) => h('option', { value: z, selected: z === selected }, z.replace(/_/g, ' ')));
@@ -64,7 +80,7 @@ function meetingItem(m: Meeting, me: Profile): HTMLLIElement {
   const copy = h('button', { type: 'button', class: 'small off', onclick: () => {
     void navigator.clipboard?.writeText(m.link).then(() => (copy.textContent = 'Copied'), () => link.select());
   } }, 'Copy link');
-  return h('li', { class: 'meeting', 'data-meeting-id': m.id },
+  const li: HTMLLIElement = h('li', { class: 'meeting', 'data-meeting-id': m.id },
     h('div', { class: 'meeting-head' },
       h('strong', { class: 'meeting-title' }, m.title),
       h('span', { class: `badge status-${m.status}` }, m.status),
@@ -74,7 +90,92 @@ function meetingItem(m: Meeting, me: Profile): HTMLLIElement {
     h('div', { class: 'meeting-link-row' }, link, copy),
     h('div', { class: 'meeting-actions' },
       m.status !== 'ended' && h('a', { class: 'button join-link', href: `/app/?meeting=${encodeURIComponent(m.id)}` }, 'Join'),
-      m.kind === 'scheduled' && h('a', { class: 'ics-link', href: meetingPath(m.id, '/invite.ics'), download: `meeting-${m.id}.ics` }, 'Download invite (.ics)')));
+      m.kind === 'scheduled' && h('a', { class: 'ics-link', href: meetingPath(m.id, '/invite.ics'), download: `meeting-${m.id}.ics` }, 'Download invite (.ics)'),
+      (m.yourRole === 'host' || m.yourRole === 'cohost') && m.status !== 'ended' && h('button', {
+        type: 'button', class: 'small off edit-meeting', 'aria-expanded': 'false',
+        onclick: (e: Event) => toggleEdit(li, m, me, e.currentTarget as HTMLButtonElement),
+      }, 'Edit'),
+      m.ownerId === me.id && deleteButton(() => li, m)),
+    h('p', { class: 'error meeting-error', role: 'alert' }));
+  return li;
+}
+
+/** Delete, after a second click within five seconds. */
+function deleteButton(item: () => HTMLLIElement, m: Meeting): HTMLButtonElement {
+  let armed: ReturnType<typeof setTimeout> | null = null;
+  const b: HTMLButtonElement = h('button', { type: 'button', class: 'small danger delete-meeting', onclick: () => {
+    if (!armed) {
+      b.textContent = 'Click again to delete';
+      armed = setTimeout(() => {
+        armed = null;
+        b.textContent = 'Delete';
+      }, 5000);
+      return;
+    }
+    clearTimeout(armed);
+    armed = null;
+    b.disabled = true;
+    del(meetingPath(m.id))
+      .then(() => item().remove())
+      .catch((err) => {
+        b.disabled = false;
+        b.textContent = 'Delete';
+        item().querySelector('.meeting-error')!.textContent = `Could not delete: ${describe(err)}`;
+      });
+  } }, 'Delete');
+  return b;
+}
+
+/** Opens (or closes) the inline edit form of a meeting: title, schedule, who can join, waiting room, muting. */
+function toggleEdit(li: HTMLLIElement, m: Meeting, me: Profile, button: HTMLButtonElement): void {
+  const open = li.querySelector('form.edit-form');
+  button.setAttribute('aria-expanded', String(!open));
+  if (open) return void open.remove();
+  const id = (name: string) => `edit-${name}-${m.id}`;
+  const scheduled = m.kind === 'scheduled' && m.startsAt;
+  const error = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: 'edit-form stack', 'aria-label': `Edit ${m.title}` },
+    h('label', {}, 'Title', h('input', { id: id('title'), required: true, maxlength: 200, value: m.title })),
+    scheduled && h('div', { class: 'row' },
+      h('label', {}, 'Starts', h('input', { id: id('start'), type: 'datetime-local', value: instantToZonedLocal(m.startsAt!, m.timeZone) })),
+      h('label', {}, 'Duration (min)', h('input', { id: id('duration'), type: 'number', min: 1, max: 1440, value: m.durationMinutes ?? 30 })),
+      h('label', {}, 'Time zone', h('select', { id: id('tz') }, ...zoneOptions(m.timeZone)))),
+    accessPicker(id('access'), m.settings.access),
+    h('div', { class: 'row checks' },
+      h('label', { class: 'inline' }, h('input', { type: 'checkbox', id: id('waiting'), checked: m.settings.waitingRoom }), 'Waiting room'),
+      h('label', { class: 'inline' }, h('input', { type: 'checkbox', id: id('mute'), checked: m.settings.muteOnEntry }), 'Mute on entry')),
+    h('div', { class: 'button-row' },
+      h('button', { type: 'submit', class: 'small save-meeting' }, 'Save changes'),
+      h('button', { type: 'button', class: 'small off', onclick: () => {
+        form.remove();
+        button.setAttribute('aria-expanded', 'false');
+        button.focus();
+      } }, 'Cancel')),
+    error);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const v = (name: string) => (document.getElementById(id(name)) as HTMLInputElement).value;
+    const checked = (name: string) => (document.getElementById(id(name)) as HTMLInputElement).checked;
+    const body: Record<string, unknown> = {
+      title: v('title').trim(),
+      settings: { access: v('access'), waitingRoom: checked('waiting'), muteOnEntry: checked('mute') },
+    };
+    try {
+      if (scheduled) {
+        body.timeZone = v('tz');
+        body.startsAt = zonedToInstant(v('start'), v('tz')).toISOString();
+        body.durationMinutes = Number(v('duration'));
+      }
+    } catch (err) {
+      error.textContent = describe(err);
+      return;
+    }
+    patch<Meeting>(meetingPath(m.id), body)
+      .then((updated) => li.replaceWith(meetingItem(updated, me)))
+      .catch((err) => (error.textContent = describe(err)));
+  });
+  li.append(form);
+  form.querySelector('input')!.focus();
 }
 
 function newMeetingCard(created: (m: Meeting) => void): HTMLElement {
@@ -106,9 +207,7 @@ function newMeetingCard(created: (m: Meeting) => void): HTMLElement {
     h('fieldset', { class: 'settings' },
       h('legend', {}, 'Settings'),
       h('div', { class: 'row' },
-        h('label', {}, 'Who can join', h('select', { id: 'nm-access' },
-          h('option', { value: 'invited' }, 'Invited people only'),
-          h('option', { value: 'link' }, 'Anyone with the link'))),
+        accessPicker('nm-access', 'invited'),
         h('label', {}, 'Passcode (optional)', h('input', { id: 'nm-passcode', minlength: 4, maxlength: 32, autocomplete: 'off' })),
         h('label', {}, 'Screen sharing', h('select', { id: 'nm-screen' },
           h('option', { value: 'all' }, 'Everyone'),
@@ -143,6 +242,7 @@ function newMeetingCard(created: (m: Meeting) => void): HTMLElement {
       .then((m) => {
         created(m);
         form.reset();
+        $('nm-access').dispatchEvent(new Event('change', { bubbles: true }));
         invitees.replaceChildren();
         schedule.hidden = true;
         $<HTMLInputElement>('nm-start').value = nextHourLocal(tz);

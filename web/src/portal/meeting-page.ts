@@ -3,9 +3,10 @@
  * the meeting itself (the shared meeting UI plus chat and, for hosts, the host panel), and what to say when it is
  * over (left, removed, ended, denied).
  */
-import { CloseCodes } from '../../../edge-node/protocol/signalling.js';
+import { DevicePanel } from '../devices.js';
 import { $, fill, h } from '../dom.js';
-import { configureMeetingUi, currentClient, joinMeeting, leaveMeeting } from '../meeting-ui.js';
+import { chatMessageArrived, configureMeetingUi, currentClient, joinMeeting, leaveMeeting } from '../meeting-ui.js';
+import { explainJoinError } from '../messages.js';
 import { ApiError, call, describe, get, meetingPath, type JoinResponse, type Meeting, type Profile, type Role } from './api.js';
 import { ChatPanel } from './chat.js';
 import { HostPanel } from './host-panel.js';
@@ -29,7 +30,9 @@ export async function startMeetingPage(root: HTMLElement, me: Profile, meetingId
     const missing = err instanceof ApiError && err.status === 404;
     fill(root, topBar(me), h('main', { class: 'portal-body narrow' }, h('section', { class: 'card', id: 'meeting-missing' },
       h('h1', {}, missing ? 'Meeting not found' : 'Could not open the meeting'),
-      h('p', { class: 'error', role: 'alert' }, missing ? 'This meeting does not exist, or you are not invited to it.' : describe(err)),
+      h('p', { class: 'error', role: 'alert' }, missing
+        ? 'This meeting does not exist, or it is for invited people only and you are not on its list. If someone sent you this link, ask them to invite you (with the email you signed in with) or to let anyone with the link join.'
+        : describe(err)),
       h('a', { href: '/app/' }, 'Back to your meetings'))));
     return;
   }
@@ -44,6 +47,7 @@ class MeetingPage {
   private chat: ChatPanel | null = null;
   private host: HostPanel | null = null;
   private joining = false;
+  private devices: DevicePanel | null = null;
 
   constructor(
     private readonly root: HTMLElement,
@@ -82,10 +86,16 @@ class MeetingPage {
       if (this.needsPasscode) this.passcode = passcode.value;
       void this.join();
     });
+    // The device check: camera preview, mic level, pickers; kept across lobby re-renders (a wrong passcode).
+    if (!this.devices && this.meeting.yourRole !== 'attendee') {
+      this.devices = new DevicePanel({ preview: true });
+      void this.devices.start();
+    }
     this.show(h('section', { class: 'card lobby', id: 'lobby' },
       h('h1', { id: 'lobby-title' }, this.meeting.title),
       this.summary(),
       h('p', { class: 'muted' }, ROLE_TEXT[this.meeting.yourRole], this.meeting.settings.waitingRoom && !isHostLike(this.meeting.yourRole) ? ' A host admits you from the waiting room.' : ''),
+      this.devices && h('div', { id: 'lobby-devices' }, this.devices.el),
       form,
       h('p', { class: 'error', role: 'alert', id: 'lobby-error' }, error)));
     if (this.needsPasscode) passcode.focus();
@@ -109,9 +119,9 @@ class MeetingPage {
         this.lobby(hadOne ? 'Wrong passcode. Try again.' : 'This meeting needs a passcode.');
       } else if (err instanceof ApiError && (err.code === 'removed' || err.code === 'denied' || err.code === 'meeting_ended')) {
         const titles: Record<string, string> = { removed: 'You were removed', denied: 'Entry denied', meeting_ended: 'The meeting has ended' };
-        this.over(titles[err.code]!, `${err.message[0]!.toUpperCase()}${err.message.slice(1)}.`, false);
+        this.over(titles[err.code]!, explainJoinError(err), false);
       } else {
-        this.lobby(`Could not join: ${describe(err)}`);
+        this.lobby(explainJoinError(err as Error));
       }
     } finally {
       this.joining = false;
@@ -159,11 +169,9 @@ class MeetingPage {
     const chat = new ChatPanel(this.meeting.id, { id: this.me.id, displayName: this.me.displayName });
     configureMeetingUi({
       decorateParticipant: host.decorate,
-      onDisconnected: (info, message) => {
+      onDisconnected: (_info, explained) => {
         this.teardown();
-        if (info.code === CloseCodes.removed) this.over('You were removed', message, false);
-        else if (info.code === CloseCodes.meetingEnded) this.over('The meeting has ended', message, false);
-        else this.over('Disconnected', message, true);
+        this.over(explained.title, explained.detail, explained.canRejoin);
       },
       onLeft: () => {
         this.teardown();
@@ -179,10 +187,12 @@ class MeetingPage {
         nodeUrl: r.nodeUrl.replace(/^http/, 'ws'),
         title: this.meeting.title,
         startMuted: r.muteOnEntry,
+        devices: await this.takeDevices(),
       });
       this.chat = chat;
       this.host = host;
       window.meshmeet.chat = chat.hooks();
+      chat.onNewMessage = chatMessageArrived;
       const people = () => chat.setRecipients([...(c.self ? [c.self] : []), ...c.participants.values()].map((p) => ({ id: p.id, name: p.name })));
       c.on('participants', people);
       people();
@@ -191,8 +201,15 @@ class MeetingPage {
     } catch (err) {
       if (currentClient()) await leaveMeeting();
       this.teardown();
-      this.lobby(`Could not connect to the meeting: ${describe(err)}`);
+      this.lobby(`Could not connect to the meeting. ${explainJoinError(err as Error)}`);
     }
+  }
+
+  /** Hands the device check's open tracks to the meeting (a later lobby opens a new check). */
+  private async takeDevices() {
+    const panel = this.devices;
+    this.devices = null;
+    return panel?.take();
   }
 
   private teardown(): void {
@@ -205,6 +222,8 @@ class MeetingPage {
   /** The meeting is over for this user: left, removed, denied, ended or disconnected. */
   private over(title: string, message: string, canRejoin: boolean): void {
     this.stopWaiting();
+    this.devices?.close();
+    this.devices = null;
     this.show(h('section', { class: 'card', id: 'ended-view' },
       h('h1', { id: 'ended-title' }, title),
       h('p', { id: 'ended-message', role: 'status' }, message),

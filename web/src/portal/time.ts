@@ -39,6 +39,13 @@ export function zonedToInstant(local: string, timeZone: string): Date {
   return new Date(t);
 }
 
+/** Instant `iso` as a `datetime-local` value on the wall clock of `timeZone` (for editing a meeting's start). */
+export function instantToZonedLocal(iso: string, timeZone: string): string {
+  const p = partsIn(Date.parse(iso), timeZone);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${p.y}-${pad(p.mo)}-${pad(p.d)}T${pad(p.h)}:${pad(p.mi)}`;
+}
+
 /** The next full hour in `timeZone`, as a `datetime-local` value. */
 export function nextHourLocal(timeZone: string): string {
   const p = partsIn(Date.now() + 3600_000, timeZone);
