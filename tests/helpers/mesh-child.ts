@@ -9,6 +9,7 @@ import { describeNode } from './mesh.js';
 const nodeId = process.env.MESH_NODE_ID ?? 'child';
 const mesh = await GossipMesh.start({
   clusterKey: await readClusterKey(process.env.MESH_KEY_FILE!),
+  nodeId,
   describe: () => describeNode(nodeId),
   join: (process.env.MESH_JOIN ?? '').split(',').filter(Boolean),
 });

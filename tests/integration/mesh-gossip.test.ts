@@ -25,7 +25,7 @@ const meshes: GossipMesh[] = [];
 const rogues: MeshLibp2p[] = [];
 
 async function node(nodeId: string, region: string, join: string[] = [], over: Parameters<typeof describeNode>[1] = {}) {
-  const m = await GossipMesh.start({ clusterKey: key, describe: () => describeNode(nodeId, { region, ...over }), join, requestTimeoutMs: 3_000 });
+  const m = await GossipMesh.start({ clusterKey: key, nodeId, describe: () => describeNode(nodeId, { region, ...over }), join, requestTimeoutMs: 3_000 });
   meshes.push(m);
   return m;
 }
@@ -166,8 +166,19 @@ test('a node killed with SIGKILL leaves every view within a few heartbeats, and 
   }
 });
 
+test('a node that cannot describe itself yet sends no heartbeat; describeWith brings it into every view', { timeout: 60_000 }, async () => {
+  const late = await GossipMesh.start({ clusterKey: key, nodeId: 'late', join: [a.multiaddrs()[0]!] });
+  meshes.push(late);
+  await waitFor('late to see the others', () => late.peers().length === 3, 30_000, 100);
+  assert.ok([a, b, c].every((m) => !m.peer('late')), 'nobody knows it before its first heartbeat');
+  late.describeWith(() => describeNode('late', { region: 'af-south' }));
+  await waitFor('late in every view', () => [a, b, c].every((m) => m.peer('late')?.region === 'af-south'), 30_000, 100);
+  await late.stop();
+  await waitFor('late to leave every view', () => [a, b, c].every((m) => !m.peer('late')), 15_000, 100);
+});
+
 test('a node without the cluster key can neither connect nor inject records', { timeout: 60_000 }, async () => {
-  const outsider = await GossipMesh.start({ clusterKey: generateClusterKey(), describe: () => describeNode('outsider') });
+  const outsider = await GossipMesh.start({ clusterKey: generateClusterKey(), nodeId: 'outsider', describe: () => describeNode('outsider') });
   meshes.push(outsider);
   await assert.rejects(outsider.libp2p.dial(multiaddr(a.multiaddrs()[0]!), { signal: AbortSignal.timeout(10_000) }));
   await assert.rejects(a.libp2p.dial(multiaddr(outsider.multiaddrs()[0]!), { signal: AbortSignal.timeout(10_000) }), 'nor can members connect to it');

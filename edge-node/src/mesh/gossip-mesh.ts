@@ -16,9 +16,9 @@ import {
   PIPE_PROTOCOL,
   PipeRequest,
   PipeResponse,
+  NodeInfo,
   TOPICS,
   type DirectoryDigest,
-  type NodeInfo,
 } from '../../protocol/mesh.js';
 import { ClusterView, type ClusterViewStats } from './cluster-view.js';
 import { repairFor } from './directory.js';
@@ -35,8 +35,13 @@ export interface GossipMeshOptions {
   announce?: string[];
   /** Seed multiaddrs of cluster members (`--join`). */
   join?: string[];
-  /** What this node says about itself; called for every heartbeat. */
-  describe: () => SelfDescription;
+  /** This node's id (the `nodeId` of its heartbeats and shards). */
+  nodeId: string;
+  /**
+   * What this node says about itself; called for every heartbeat. May be set later with `describeWith` (the edge
+   * node that describes itself is made after its mesh): no heartbeat is sent until there is one.
+   */
+  describe?: () => SelfDescription;
   privateKey?: PrivateKey;
   logger?: Logger;
   /** Pipe request timeout. */
@@ -69,6 +74,7 @@ export class GossipMesh extends EventEmitter<MeshLinkEvents> implements MeshLink
   readonly #ownDeletedAt = new Map<string, number>();
   readonly #lastPublished = new Map<string, number>();
   #handler: PipeHandler | null = null;
+  #describe: (() => SelfDescription) | null;
   readonly #timers: NodeJS.Timeout[] = [];
   #stopped = false;
 
@@ -78,7 +84,8 @@ export class GossipMesh extends EventEmitter<MeshLinkEvents> implements MeshLink
   ) {
     super();
     this.libp2p = libp2p;
-    this.nodeId = options.describe().nodeId;
+    this.nodeId = options.nodeId;
+    this.#describe = options.describe ?? null;
     this.view = new ClusterView(libp2p, {
       nodeId: this.nodeId,
       ...(options.logger ? { logger: options.logger.child({ mesh: this.nodeId }) } : {}),
@@ -133,10 +140,18 @@ export class GossipMesh extends EventEmitter<MeshLinkEvents> implements MeshLink
     return this.libp2p.peerId.toString();
   }
 
-  /** The heartbeat this node sends now. */
-  self(): NodeInfo {
+  /** Sets what this node says about itself in its heartbeats (the first heartbeat goes out at once). */
+  describeWith(describe: () => SelfDescription): void {
+    const first = !this.#describe;
+    this.#describe = describe;
+    if (first) void this.#heartbeat();
+  }
+
+  /** The heartbeat this node sends now (undefined until it can describe itself). */
+  self(): NodeInfo | undefined {
+    if (!this.#describe) return undefined;
     return {
-      ...this.options.describe(),
+      ...this.#describe(),
       nodeId: this.nodeId,
       peerId: this.peerId,
       multiaddrs: this.multiaddrs().slice(0, 16),
@@ -148,15 +163,22 @@ export class GossipMesh extends EventEmitter<MeshLinkEvents> implements MeshLink
 
   async #heartbeat(): Promise<void> {
     if (this.#stopped) return;
-    this.#seq++;
-    let info: NodeInfo;
+    let info: NodeInfo | undefined;
     try {
+      this.#seq++;
       info = this.self();
     } catch (err) {
       this.view.log.error({ err: (err as Error).message }, 'describe() failed: no heartbeat');
       return;
     }
-    await this.view.publish(TOPICS.heartbeat, info);
+    if (!info) return;
+    const checked = NodeInfo.safeParse(info);
+    if (!checked.success) {
+      // Peers would drop it as malformed: say why here, where it can be fixed.
+      this.view.log.error({ issues: checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 'invalid self description: no heartbeat');
+      return;
+    }
+    await this.view.publish(TOPICS.heartbeat, checked.data);
   }
 
   peers(): NodeInfo[] {
