@@ -53,7 +53,7 @@ Stop with SIGTERM or Ctrl+C; drain (move participants away, then exit) with \`me
 type MeshAwareEdgeNode = EdgeNode & { describe?: () => SelfDescription; drain?: () => Promise<void> };
 type MeshAwareOptions = EdgeNodeOptions & { mesh?: MeshLink };
 
-interface StartFlags {
+export interface StartFlags {
   region: string;
   latitude: number;
   longitude: number;
@@ -143,8 +143,15 @@ export interface RunningNode {
   stop(reason: string): Promise<void>;
 }
 
+export interface StartExtras {
+  logger?: Logger;
+  /** Extra HTTP routes on the node (the dev server's). */
+  routes?: EdgeNodeOptions['routes'];
+}
+
 /** Starts the node, its mesh and its admin socket. */
-export async function startNode(flags: StartFlags, env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<RunningNode> {
+export async function startNode(flags: StartFlags, env: NodeJS.ProcessEnv = process.env, extras: StartExtras = {}): Promise<RunningNode> {
+  const { logger, routes } = extras;
   const clusterKey = await readClusterKey(flags.clusterKeyFile);
   const config = loadConfig(env, flags.config);
   const listenIp = flags.publicIp ? '0.0.0.0' : '127.0.0.1';
@@ -157,7 +164,7 @@ export async function startNode(flags: StartFlags, env: NodeJS.ProcessEnv = proc
     ...(logger ? { logger } : {}),
   });
   let draining = false;
-  const options: MeshAwareOptions = { config, mesh, ...(logger ? { logger } : {}) };
+  const options: MeshAwareOptions = { config, mesh, ...(logger ? { logger } : {}), ...(routes ? { routes } : {}) };
   const node: MeshAwareEdgeNode = new EdgeNode(options);
   try {
     await node.start();
