@@ -55,6 +55,10 @@ export async function createMeshNode(options: MeshNodeOptions): Promise<MeshLibp
         // Small records, no benefit from flood-publishing to every peer of a large cluster.
         floodPublish: false,
         maxInboundDataLength: 4 * 1024 * 1024,
+        // Gossipsub penalises many peers behind one IP address (a Sybil defence for open networks). Only holders of
+        // the cluster key connect here, and a cluster on one host (loopback, or nodes behind one NAT) would otherwise
+        // graylist itself: past 10 peers on 127.0.0.1 nothing is forwarded any more.
+        scoreParams: { IPColocationFactorWeight: 0 },
       }),
     },
   });
