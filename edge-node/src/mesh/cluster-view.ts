@@ -80,6 +80,9 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> {
   readonly #timers: NodeJS.Timeout[] = [];
   #digestSoon: NodeJS.Timeout | null = null;
   #ownsNode = false;
+  /** Seed addresses dialled at join; dialled again whenever this member has no connection left. */
+  #seeds: string[] = [];
+  #dialling = 0;
   #closed = false;
   readonly #stats: ClusterViewStats = { received: {}, dropped: {}, published: 0 };
   readonly #opts: Required<Omit<ClusterViewOptions, 'logger' | 'nodeId'>>;
@@ -138,7 +141,8 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> {
 
   /** Dials seed (or any) multiaddrs; failures are logged, not thrown (a seed may be down; others may be up). */
   async dial(addrs: string[]): Promise<number> {
-    const results = await Promise.allSettled(addrs.map((a) => this.libp2p.dial(multiaddr(a), { signal: AbortSignal.timeout(5_000) })));
+    for (const a of addrs) if (!this.#seeds.includes(a)) this.#seeds.push(a);
+    const results = await Promise.allSettled(addrs.map((a) => this.libp2p.dial(multiaddr(a), { signal: AbortSignal.timeout(10_000) })));
     results.forEach((r, i) => {
       if (r.status === 'rejected') this.log.warn({ addr: addrs[i], err: (r.reason as Error).message }, 'cannot dial cluster peer');
     });
@@ -381,8 +385,15 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> {
 
   /** Keeps `targetPeers` connections: dials live members it is not connected to (peer discovery by heartbeat). */
   async #topUpPeers(): Promise<void> {
-    if (this.#closed) return;
+    // One round of dials at a time: on a loaded host, dials that pile up time out together and feed the load.
+    if (this.#closed || this.#dialling > 0) return;
     const connected = new Set(this.libp2p.getConnections().map((c) => c.remotePeer.toString()));
+    if (connected.size === 0 && this.#seeds.length) {
+      // Cut off (seeds were down at start, or every neighbour left): back in through the seeds.
+      this.#dialling++;
+      await this.dial(this.#seeds).finally(() => this.#dialling--);
+      return;
+    }
     let missing = this.#opts.targetPeers - connected.size;
     if (missing <= 0) return;
     const self = this.libp2p.peerId.toString();
@@ -395,7 +406,11 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> {
       } catch {
         continue;
       }
-      this.libp2p.dial(peer, { signal: AbortSignal.timeout(5_000) }).catch((err: Error) => this.log.debug({ nodeId: n.nodeId, err: err.message }, 'dial failed'));
+      this.#dialling++;
+      this.libp2p
+        .dial(peer, { signal: AbortSignal.timeout(10_000) })
+        .catch((err: Error) => this.log.debug({ nodeId: n.nodeId, err: err.message }, 'dial failed'))
+        .finally(() => this.#dialling--);
     }
   }
 }

@@ -34,7 +34,9 @@ export async function createMeshNode(options: MeshNodeOptions): Promise<MeshLibp
     ...(options.privateKey ? { privateKey: options.privateKey } : {}),
     addresses: { listen: options.listen, ...(options.announce?.length ? { announce: options.announce } : {}) },
     transports: [tcp()],
-    connectionProtector: preSharedKey({ psk: options.clusterKey }),
+    // pnet's own handshake timeout is 1 s: a busy host (many nodes on one machine, or a loaded one) misses it and the
+    // connection fails as "unexpected end of input"; the dial and upgrade timeouts (10 s) bound it anyway.
+    connectionProtector: preSharedKey({ psk: options.clusterKey, timeout: 10_000 }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: {
