@@ -1,15 +1,18 @@
 /**
- * `npm start`: the local system on embedded defaults. Builds what is missing (mediasoup worker, web client), starts
- * the control plane (embedded PostgreSQL, chat in it) on :8090 and one edge node on :8080 that trusts only the
- * control plane's join tokens, and prints links: a meeting that lets guests in by name (open it in two tabs, type a
- * name in each, and meet), and the full product. Tokens come only from the control plane, which applies the
- * meeting's rules (passcode, waiting room, lock, capacity, removal, end) to guests as to anyone.
+ * `npm start`: the whole system on one machine, on embedded defaults. Builds what is missing (mediasoup worker, web
+ * client), starts a cluster of three edge nodes as three regions on loopback (:8080 eu-west, :8081 us-east, :8082
+ * ap-south; gossip on :9000-9002 with the cluster key in .dev/cluster.key) that trust only the control plane's join
+ * tokens, then the control plane (embedded PostgreSQL, chat in it) on :8090 as a listening member of the cluster, and
+ * prints links: a meeting that lets guests in by name (open it in two tabs, type a name in each, and meet), and the
+ * full product. Tokens come only from the control plane, which applies the meeting's rules (passcode, waiting room,
+ * lock, capacity, removal, end) to guests as to anyone.
  */
+import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlPlane, loadControlConfig } from '../control/index.js';
-import { EdgeNode, loadConfig } from '../edge-node/index.js';
+import { startNode, writeClusterKey, type RunningNode } from '../edge-node/index.js';
 import { buildWeb } from '../web/build.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,32 +23,49 @@ if (!process.env.MEDIASOUP_WORKER_BIN) {
 }
 const webRoot = await buildWeb();
 const edgePort = Number(process.env.EDGE_HTTP_PORT ?? 8080);
+const controlConfig = (cluster: { clusterKey?: string; clusterJoin?: string } = {}) => loadControlConfig(process.env, {
+  dataDir: process.env.CONTROL_DATA_DIR ?? path.join(root, '.dev', 'control'),
+  edgeNodeUrl: process.env.EDGE_NODE_URL ?? `http://127.0.0.1:${edgePort}`,
+  ...cluster,
+});
+const controlUrl = `http://127.0.0.1:${controlConfig().httpPort}`;
+const clusterKey = path.join(root, '.dev', 'cluster.key');
+if (!fs.existsSync(clusterKey)) await writeClusterKey(clusterKey);
+const REGIONS = [
+  { region: 'eu-west', latitude: 53.35, longitude: -6.26 }, // Dublin
+  { region: 'us-east', latitude: 38.9, longitude: -77.04 }, // Washington
+  { region: 'ap-south', latitude: 19.08, longitude: 72.88 }, // Mumbai
+];
+
+const nodes: RunningNode[] = [];
+for (const [i, where] of REGIONS.entries()) {
+  const nodeId = i === 0 ? (process.env.EDGE_NODE_ID ?? 'local') : `local-${where.region}`;
+  nodes.push(await startNode({
+    ...where, nodeId, clusterKeyFile: clusterKey, httpPort: edgePort + i, p2pPort: Number(process.env.EDGE_P2P_PORT ?? 9000) + i, capacity: 500,
+    join: nodes.map((n) => n.mesh.multiaddrs()[0]!),
+    config: {
+      jwks: process.env.EDGE_JWKS ?? `${controlUrl}/.well-known/jwks.json`, httpPort: edgePort + i, webRoot,
+      nodeId, workers: Number(process.env.EDGE_WORKERS ?? 1), rtcBasePort: Number(process.env.EDGE_RTC_BASE_PORT ?? 40000) + 10 * i,
+    },
+  }, process.env));
+}
+const node = nodes[0]!.node;
 const control = new ControlPlane({
-  config: loadControlConfig(process.env, {
-    dataDir: process.env.CONTROL_DATA_DIR ?? path.join(root, '.dev', 'control'),
-    edgeNodeUrl: process.env.EDGE_NODE_URL ?? `http://127.0.0.1:${edgePort}`,
-  }),
+  config: controlConfig({ clusterKey, clusterJoin: nodes.map((n) => n.mesh.multiaddrs()[0]!).join(',') }),
   webRoot,
 });
 await control.start();
-const config = loadConfig(process.env, {
-  jwks: process.env.EDGE_JWKS ?? `${control.url}/.well-known/jwks.json`,
-  httpPort: edgePort,
-  webRoot,
-  nodeId: process.env.EDGE_NODE_ID ?? 'local',
-});
-
-const node = new EdgeNode({ config });
-await node.start();
 
 const demo = await control.guestMeeting({ ownerEmail: 'owner@meshmeet.localhost', title: 'MeshMeet demo' });
 console.log(`\n  MeshMeet is running. Open this link in two browser tabs, type a name in each, and meet:\n\n    ${demo.link}\n`);
 console.log(`  Accounts, scheduled meetings, waiting room, chat: ${control.config.publicUrl}/app/`);
 console.log(`  API: ${control.config.publicUrl}/openapi.json`);
+console.log(`  Edge nodes (cluster key .dev/cluster.key; \`npx meshmeet nodes --node local\` prints the membership view):`);
+for (const n of nodes) console.log(`    ${n.mesh.self()?.region.padEnd(9)} ${n.node.url}   gossip ${n.mesh.multiaddrs()[0]}`);
 console.log(`  health: ${node.url}/healthz, ${control.url}/healthz   stop: Ctrl+C\n`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void Promise.all([node.stop(`received ${signal}`), control.stop()]).then(() => process.exit(0));
+    void Promise.all([...nodes.map((n) => n.stop(`received ${signal}`)), control.stop()]).then(() => process.exit(0));
   });
 }

@@ -32,7 +32,9 @@ import { connectSources, contentSecurityPolicy, sameOriginWrites, securityHeader
 import { createIdentity, type Identity } from './identity/index.js';
 import { KeyStore } from './keys.js';
 import { EdgeClient } from './meetings/edge-client.js';
-import { JoinPlacement } from './meetings/placement.js';
+import { JoinPlacement, configuredNodeSource } from './meetings/placement.js';
+import { clusterCommandRoute, clusterSources, joinCluster } from './cluster.js';
+import type { ClusterView } from '../../edge-node/index.js';
 import { meetingRoutes } from './meetings/routes.js';
 import { CreateMeeting } from './meetings/schemas.js';
 import { Meetings } from './meetings/service.js';
@@ -51,6 +53,8 @@ export interface ControlPlaneOptions {
   nodes?: NodeSource;
   /** The nodes serving a meeting (the cluster's directory), so that joiners prefer them. */
   meetingHosts?: MeetingHosts;
+  /** The edge cluster's view, when the caller is already a member (dev server); else CLUSTER_KEY/CLUSTER_JOIN. */
+  cluster?: ClusterView;
 }
 
 export class ControlPlane {
@@ -64,6 +68,8 @@ export class ControlPlane {
   private readonly hub = new ChatHub();
   private meetings: Meetings | null = null;
   private metrics: ReturnType<typeof createControlMetrics> | null = null;
+  /** The edge cluster's membership and directory (null without a cluster). */
+  cluster: ClusterView | null = null;
   /** Requests being handled (their client may have gone): stop() waits for them before closing the database. */
   private inflight = 0;
 
@@ -115,7 +121,9 @@ export class ControlPlane {
       const joinKeys = new KeyStore(this.pool, 'join', this.options.clock);
       await joinKeys.current();
       this.identity = await createIdentity({ pool: this.pool, config: cfg, log: this.log, keys: new KeyStore(this.pool, 'oidc') });
-      const edge = new EdgeClient(joinKeys, cfg.publicUrl, cfg.edgeNodeUrl.replace(/\/$/, ''), cfg.joinTokenTtlSeconds);
+      this.cluster = this.options.cluster ?? (await joinCluster(cfg, this.log));
+      const route = this.cluster ? clusterCommandRoute(this.cluster) : undefined;
+      const edge = new EdgeClient(joinKeys, cfg.publicUrl, cfg.edgeNodeUrl.replace(/\/$/, ''), cfg.joinTokenTtlSeconds, route);
       const meetings = new Meetings(this.pool, edge, cfg.publicUrl);
       this.meetings = meetings;
 
@@ -128,8 +136,14 @@ export class ControlPlane {
       app.notFound((c) => errorResponse(c, new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));
       const https = cfg.publicUrl.startsWith('https:');
       const isIdp = (p: string) => p === '/oidc' || p.startsWith('/oidc/');
+      const sources = this.cluster ? clusterSources(this.cluster) : undefined;
+      const nodeSource = this.options.nodes ?? sources?.nodes ?? configuredNodeSource(cfg);
+      const placement = JoinPlacement.fromConfig(cfg, { nodes: nodeSource, hosts: this.options.meetingHosts ?? sources?.meetingHosts, log: this.log });
       app.use('*', securityHeaders({
-        csp: contentSecurityPolicy({ connect: connectSources(cfg.edgeNodeUrl) }),
+        // Pages connect to whichever edge node a join is placed on: every node in the view, as it is now.
+        csp: () => contentSecurityPolicy({
+          connect: [...new Set([cfg.edgeNodeUrl, ...nodeSource().map((n) => n.signallingUrl)].flatMap(connectSources))],
+        }),
         hsts: https,
         ownPages: isIdp,
       }));
@@ -172,7 +186,6 @@ export class ControlPlane {
       const api = new Api(app);
       this.identity.mount(app, api);
       userRoutes(api, new Users(this.pool));
-      const placement = JoinPlacement.fromConfig(cfg, { nodes: this.options.nodes, hosts: this.options.meetingHosts, log: this.log });
       meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }), placement, this.identity.startSession);
       calendarRoutes(api, new Calendar(this.pool, meetings, cfg.publicUrl));
       chatRoutes(api, this.chat, meetings, this.hub);
@@ -249,6 +262,8 @@ export class ControlPlane {
     await this.chat?.close().catch(() => undefined);
     await this.pool?.end().catch(() => undefined);
     await this.embedded?.stop().catch(() => undefined);
+    if (this.cluster !== this.options.cluster) await this.cluster?.close().catch(() => undefined);
+    this.cluster = null;
     this.identity = this.chat = this.pool = this.embedded = this.meetings = null;
   }
 }

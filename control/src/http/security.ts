@@ -45,7 +45,8 @@ export function connectSources(url: string): string[] {
 }
 
 export interface HeaderOptions {
-  csp: string;
+  /** The Content-Security-Policy, or a function giving the current one (the set of edge nodes changes). */
+  csp: string | (() => string);
   /** Send Strict-Transport-Security (public URL is https). */
   hsts: boolean;
   /** Paths that render their own pages (the IdP): only framing and sniffing headers there. */
@@ -61,7 +62,7 @@ export function securityHeaders(o: HeaderOptions): MiddlewareHandler {
     h.set('Referrer-Policy', 'same-origin');
     h.set('Cross-Origin-Opener-Policy', 'same-origin');
     if (!h.has('Content-Security-Policy')) {
-      h.set('Content-Security-Policy', o.ownPages?.(c.req.path) ? "frame-ancestors 'none'" : o.csp);
+      h.set('Content-Security-Policy', o.ownPages?.(c.req.path) ? "frame-ancestors 'none'" : typeof o.csp === 'string' ? o.csp : o.csp());
     }
     if (o.hsts) h.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
   };
