@@ -14,6 +14,7 @@ import { CommandRequest, type CommandResult, type HostCommand } from '../protoco
 import { CloseCodes } from '../protocol/signalling.js';
 import { JoinTokenVerifier } from './auth/join-token.js';
 import type { EdgeConfig } from './config.js';
+import { commandTargets } from './media/host-commands.js';
 import { Meeting } from './media/meeting.js';
 import { WorkerPool } from './media/worker-pool.js';
 import { createMetrics, type EdgeMetrics } from './metrics.js';
@@ -187,13 +188,15 @@ export class EdgeNode {
   private async applyCommand(meetingId: string, cmd: HostCommand): Promise<CommandResult> {
     const meeting = this.meetings.get(meetingId);
     if (!meeting || meeting.isClosed) return { applied: false, affected: 0 };
-    if (cmd.act === 'remove' || cmd.act === 'end') {
+    const connected = [...this.sessions].filter((s) => s.meeting === meeting).map((s) => s.participant.id);
+    const plan = commandTargets(cmd, connected);
+    if (plan.effect.type === 'disconnect') {
+      const ended = plan.effect.reason === 'ended';
       let affected = 0;
       for (const s of [...this.sessions]) {
-        if (s.meeting !== meeting || (cmd.act === 'remove' && s.participant.id !== cmd.target)) continue;
+        if (s.meeting !== meeting || !plan.targets.includes(s.participant.id)) continue;
         affected++;
-        s.close(cmd.act === 'end' ? CloseCodes.meetingEnded : CloseCodes.removed,
-          cmd.act === 'end' ? 'the host ended the meeting' : 'removed by a host');
+        s.close(ended ? CloseCodes.meetingEnded : CloseCodes.removed, ended ? 'the host ended the meeting' : 'removed by a host');
       }
       return { applied: true, affected };
     }

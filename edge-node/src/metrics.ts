@@ -18,11 +18,12 @@ export function createMetrics(src: MetricsSource) {
     let participants = 0, transports = 0, producers = 0, consumers = 0, routers = 0;
     for (const m of src.meetings()) {
       routers++;
-      for (const p of m.participants.values()) {
+      for (const p of m.localParticipants()) {
+        const n = p.counts;
         participants++;
-        transports += p.transports.size;
-        producers += p.producers.size;
-        consumers += p.consumers.size;
+        transports += n.transports;
+        producers += n.producers;
+        consumers += n.consumers;
       }
     }
     return { participants, transports, producers, consumers, routers };
@@ -52,7 +53,7 @@ export function createMetrics(src: MetricsSource) {
       let rx = 0, tx = 0;
       const stats = [];
       for (const m of src.meetings()) {
-        for (const p of m.participants.values()) for (const t of p.transports.values()) stats.push(t.getStats().catch(() => []));
+        for (const p of m.localParticipants()) for (const t of p.allTransports()) stats.push(t.getStats().catch(() => []));
       }
       for (const list of await Promise.all(stats)) {
         for (const s of list) { rx += s.bytesReceived ?? 0; tx += s.bytesSent ?? 0; }

@@ -1,19 +1,22 @@
 /**
- * A meeting on this node: one Router on one worker (a meeting does not span workers yet: its size is bounded by what
- * one core can forward), an ActiveSpeakerObserver, and the participants. Media operations live here because they
- * need the router; every one checks that the participant owns the ids it names.
+ * A meeting on this node: one Router on one worker, an ActiveSpeakerObserver, the local participants and the
+ * meeting's producer registry. Media operations live here because they need the router; every id a request names is
+ * looked up on the participant, so it can only touch what it owns. Announcements to clients follow the registry's
+ * events (a producer added, paused, resumed, removed), wherever the producer comes from.
  * `close()` cascades: participants (their transports, producers, consumers), the observer, the router.
  */
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import type { ProducerInfo, ProducerSource, RequestData } from '../../protocol/signalling.js';
 import type { HostCommand } from '../../protocol/commands.js';
+import type { ParticipantInfo, ProducerInfo, RequestData } from '../../protocol/signalling.js';
 import { chooseLayers } from '../decisions/layers.js';
 import { canProduce } from '../decisions/permissions.js';
 import { SignallingError } from '../errors.js';
 import { ROUTER_MEDIA_CODECS, SIMULCAST_SPATIAL_LAYERS, SIMULCAST_TEMPORAL_LAYERS } from '../media-codecs.js';
-import { LIMITS, Participant, type ConsumerMeta, type ProducerMeta } from './participant.js';
+import { applyMediaCommand, commandTargets } from './host-commands.js';
+import { LIMITS, Participant, type ConsumerMeta, type ProducerMeta, type TransportMeta } from './participant.js';
+import { ProducerRegistry, type ProducerEntry } from './producer-registry.js';
 import type { WorkerEntry } from './worker-pool.js';
 
 export interface TransportOptions {
@@ -24,81 +27,109 @@ export interface TransportOptions {
 type MeetingEvents = { close: [] };
 
 export class Meeting extends EventEmitter<MeetingEvents> {
-  readonly participants = new Map<string, Participant>();
+  private readonly local = new Map<string, Participant>();
+  readonly producers = new ProducerRegistry();
   activeSpeakerId: string | null = null;
   private closed = false;
 
-  private constructor(
+  protected constructor(
     readonly id: string,
     readonly router: types.Router,
-    private readonly entry: WorkerEntry,
+    protected readonly entry: WorkerEntry,
     private readonly speakers: types.ActiveSpeakerObserver,
     private readonly transportOptions: TransportOptions,
-    private readonly log: Logger,
+    protected readonly log: Logger,
   ) {
     super();
     router.observer.once('close', () => this.close());
     speakers.on('dominantspeaker', ({ producer }) => {
-      const pid = (producer.appData as unknown as ProducerMeta).participantId;
-      if (pid === this.activeSpeakerId) return;
-      this.activeSpeakerId = pid;
-      this.broadcast(null, (p) => p.notify('activeSpeaker', { participantId: pid }));
-      this.refreshAllLayers();
+      this.setActiveSpeaker((producer.appData as unknown as ProducerMeta).participantId);
+    });
+    this.producers.on('added', (e) => {
+      this.broadcast(e.info.participantId, (o) => o.notify('newProducer', { ...e.info }));
+      if (e.info.source === 'screen') this.refreshAllLayers();
+    });
+    this.producers.on('paused', (e) => this.broadcast(e.info.participantId, (o) => o.notify('producerPaused', { producerId: e.info.id })));
+    this.producers.on('resumed', (e) => this.broadcast(e.info.participantId, (o) => o.notify('producerResumed', { producerId: e.info.id })));
+    this.producers.on('removed', (e) => {
+      this.broadcast(null, (o) => o.notify('producerClosed', { producerId: e.info.id }));
+      if (e.info.source === 'screen') this.refreshAllLayers();
     });
   }
 
   static async create(id: string, entry: WorkerEntry, opts: TransportOptions, log: Logger): Promise<Meeting> {
+    const { router, speakers } = await Meeting.media(id, entry);
+    return new Meeting(id, router, entry, speakers, opts, log.child({ meeting: id, worker: entry.index }));
+  }
+
+  protected static async media(id: string, entry: WorkerEntry): Promise<{ router: types.Router; speakers: types.ActiveSpeakerObserver }> {
     const router = await entry.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { meetingId: id } });
     const speakers = await router.createActiveSpeakerObserver({ interval: 300 });
-    return new Meeting(id, router, entry, speakers, opts, log.child({ meeting: id, worker: entry.index }));
+    return { router, speakers };
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
+  /** A participant joined on this node, by id. */
+  participant(id: string): Participant | undefined {
+    return this.local.get(id);
+  }
+
+  /** The participants joined on this node. */
+  localParticipants(): Participant[] {
+    return [...this.local.values()];
+  }
+
+  /** Everyone in the meeting, as a joiner sees them. */
+  roster(): ParticipantInfo[] {
+    return this.localParticipants().map((p) => p.info);
+  }
+
   /** Everything producing in this meeting, for a joiner's first view. */
   producerInfos(): ProducerInfo[] {
-    const out: ProducerInfo[] = [];
-    for (const p of this.participants.values()) {
-      for (const prod of p.producers.values()) out.push(producerInfo(prod));
-    }
-    return out;
+    return this.producers.infos();
   }
 
   join(p: Participant, rtpCapabilities: types.RtpCapabilities): void {
     if (this.closed) throw new SignallingError('not_found', 'meeting closed');
     if (p.joined) throw new SignallingError('already_joined', 'already joined');
     p.rtpCapabilities = rtpCapabilities;
-    this.participants.set(p.id, p);
+    p.joinedAt = Date.now();
+    this.local.set(p.id, p);
     this.broadcast(p.id, (o) => o.notify('participantJoined', p.info));
-    this.log.info({ participant: p.id, count: this.participants.size }, 'participant joined');
+    this.log.info({ participant: p.id, count: this.local.size }, 'participant joined');
   }
 
   leave(p: Participant): void {
-    if (this.participants.get(p.id) !== p) {
+    if (this.local.get(p.id) !== p) {
       p.close();
       return;
     }
-    this.participants.delete(p.id);
-    p.close(); // closes its producers: consumers elsewhere get 'producerclose' and tell their owners
-    if (this.activeSpeakerId === p.id) {
-      this.activeSpeakerId = null;
-      this.broadcast(null, (o) => o.notify('activeSpeaker', { participantId: null }));
-    }
+    this.local.delete(p.id);
+    p.close(); // closes its producers: the registry announces producerClosed, consumers elsewhere close
+    if (this.activeSpeakerId === p.id) this.setActiveSpeaker(null);
     this.broadcast(null, (o) => o.notify('participantLeft', { participantId: p.id }));
     this.refreshAllLayers();
-    this.log.info({ participant: p.id, count: this.participants.size }, 'participant left');
+    this.log.info({ participant: p.id, count: this.local.size }, 'participant left');
+  }
+
+  protected setActiveSpeaker(participantId: string | null): void {
+    if (participantId === this.activeSpeakerId) return;
+    this.activeSpeakerId = participantId;
+    this.broadcast(null, (p) => p.notify('activeSpeaker', { participantId }));
+    this.refreshAllLayers();
   }
 
   async createTransport(p: Participant, direction: 'send' | 'recv', forceTcp: boolean): Promise<types.WebRtcTransport> {
-    if (p.transports.size >= LIMITS.transports) {
+    if (p.counts.transports >= LIMITS.transports) {
       throw new SignallingError('forbidden', `at most ${LIMITS.transports} transports per participant`);
     }
     if (direction === 'send' && p.role === 'attendee') {
       throw new SignallingError('forbidden', 'attendees cannot send media');
     }
-    const t = await this.router.createWebRtcTransport({
+    const t = await this.router.createWebRtcTransport<TransportMeta>({
       webRtcServer: this.entry.webRtcServer,
       enableUdp: !forceTcp,
       enableTcp: true,
@@ -107,77 +138,53 @@ export class Meeting extends EventEmitter<MeetingEvents> {
       appData: { participantId: p.id, direction },
     });
     if (direction === 'send') await t.setMaxIncomingBitrate(this.transportOptions.maxIncomingBitrate);
-    p.transports.set(t.id, t);
-    t.observer.once('close', () => p.transports.delete(t.id));
+    p.addTransport(t);
     t.on('dtlsstatechange', (state) => {
       if (state === 'failed' || state === 'closed') this.log.warn({ participant: p.id, transport: t.id, state }, 'dtls');
     });
     return t;
   }
 
-  transport(p: Participant, id: string): types.WebRtcTransport {
-    const t = p.transports.get(id);
-    if (!t) throw new SignallingError('not_found', `no transport '${id}' of yours`);
-    return t;
-  }
-
   async produce(p: Participant, d: RequestData<'produce'>): Promise<types.Producer<ProducerMeta>> {
     if (!canProduce(p.role, d.source, p.screenAllowed)) throw new SignallingError('forbidden', `role '${p.role}' cannot send ${d.source}`);
-    if (p.producers.size >= LIMITS.producers) {
+    if (p.counts.producers >= LIMITS.producers) {
       throw new SignallingError('forbidden', `at most ${LIMITS.producers} producers per participant`);
     }
     if ((d.source === 'mic') !== (d.kind === 'audio')) {
       throw new SignallingError('bad_request', `source '${d.source}' does not carry ${d.kind}`);
     }
-    const t = this.transport(p, d.transportId);
-    if ((t.appData as { direction: string }).direction !== 'send') {
-      throw new SignallingError('bad_request', 'produce needs a send transport');
-    }
+    const t = p.transport(d.transportId);
+    if (t.appData.direction !== 'send') throw new SignallingError('bad_request', 'produce needs a send transport');
     const producer = await mediaCall(() =>
       t.produce<ProducerMeta>({
         kind: d.kind,
         rtpParameters: d.rtpParameters as unknown as types.RtpParameters,
+        // Keyframe requests from many viewers (here and on other nodes, through pipes) reach the sender at most once a second.
+        keyFrameRequestDelay: d.kind === 'video' ? KEYFRAME_REQUEST_DELAY_MS : 0,
         appData: { participantId: p.id, source: d.source },
       }),
     );
-    p.producers.set(producer.id, producer);
-    producer.observer.once('close', () => {
-      p.producers.delete(producer.id);
-      this.broadcast(null, (o) => o.notify('producerClosed', { producerId: producer.id }));
-      if (producer.appData.source === 'screen') this.refreshAllLayers();
-    });
+    p.addProducer(producer);
     if (d.kind === 'audio') await this.speakers.addProducer({ producerId: producer.id }).catch(() => undefined);
-    this.broadcast(p.id, (o) => o.notify('newProducer', producerInfo(producer)));
-    if (d.source === 'screen') this.refreshAllLayers();
+    this.producers.addLocal(producer);
     return producer;
   }
 
-  ownProducer(p: Participant, id: string): types.Producer<ProducerMeta> {
-    const prod = p.producers.get(id);
-    if (!prod) throw new SignallingError('not_found', `no producer '${id}' of yours`);
-    return prod;
-  }
-
   async setProducerPaused(p: Participant, id: string, paused: boolean): Promise<void> {
-    const prod = this.ownProducer(p, id);
+    const prod = p.producer(id);
     if (prod.paused === paused) return;
-    await (paused ? prod.pause() : prod.resume());
-    const event = paused ? 'producerPaused' : 'producerResumed';
-    this.broadcast(p.id, (o) => o.notify(event, { producerId: id }));
+    await (paused ? prod.pause() : prod.resume()); // the registry announces it
   }
 
   async consume(p: Participant, transportId: string, producerId: string): Promise<types.Consumer<ConsumerMeta>> {
-    const t = this.transport(p, transportId);
-    if ((t.appData as { direction: string }).direction !== 'recv') {
-      throw new SignallingError('bad_request', 'consume needs a receive transport');
-    }
-    if (p.consumers.size >= LIMITS.consumers) throw new SignallingError('forbidden', 'too many consumers');
-    const producer = this.findProducer(producerId);
-    if (!producer) throw new SignallingError('not_found', `no producer '${producerId}' in this meeting`);
-    if (producer.appData.participantId === p.id) throw new SignallingError('bad_request', 'cannot consume your own producer');
-    for (const c of p.consumers.values()) {
-      if (c.producerId === producerId) throw new SignallingError('bad_request', `already consuming '${producerId}'`);
-    }
+    const t = p.transport(transportId);
+    if (t.appData.direction !== 'recv') throw new SignallingError('bad_request', 'consume needs a receive transport');
+    if (p.counts.consumers >= LIMITS.consumers) throw new SignallingError('forbidden', 'too many consumers');
+    const entry = this.producers.get(producerId);
+    if (!entry) throw new SignallingError('not_found', `no producer '${producerId}' in this meeting`);
+    if (entry.info.participantId === p.id) throw new SignallingError('bad_request', 'cannot consume your own producer');
+    if (p.consumerOf(producerId)) throw new SignallingError('bad_request', `already consuming '${producerId}'`);
+    await this.producerHere(entry);
     if (!p.rtpCapabilities || !this.router.canConsume({ producerId, rtpCapabilities: p.rtpCapabilities })) {
       throw new SignallingError('media_error', 'your RTP capabilities cannot receive this producer');
     }
@@ -186,30 +193,37 @@ export class Meeting extends EventEmitter<MeetingEvents> {
         producerId,
         rtpCapabilities: p.rtpCapabilities!,
         paused: true,
-        appData: { participantId: producer.appData.participantId, source: producer.appData.source, override: null, applied: null },
+        appData: { participantId: entry.info.participantId, source: entry.info.source, override: null, applied: null },
       }),
     );
-    p.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => p.consumers.delete(consumer.id));
-    consumer.on('producerclose', () => {
-      p.consumers.delete(consumer.id);
-      p.notify('consumerClosed', { consumerId: consumer.id, producerId });
-    });
+    p.addConsumer(consumer);
+    consumer.on('producerclose', () => p.notify('consumerClosed', { consumerId: consumer.id, producerId }));
     consumer.on('layerschange', (layers) => {
       p.notify('consumerLayersChanged', { consumerId: consumer.id, spatialLayer: layers?.spatialLayer ?? null });
     });
+    consumer.observer.once('close', () => this.consumerClosed(producerId));
     await this.refreshLayers(p);
     return consumer;
   }
 
-  ownConsumer(p: Participant, id: string): types.Consumer<ConsumerMeta> {
-    const c = p.consumers.get(id);
-    if (!c) throw new SignallingError('not_found', `no consumer '${id}' of yours`);
-    return c;
+  /** The mediasoup producer of an entry on this router. Local entries have one; remote ones need a pipe (MeshMeeting). */
+  protected async producerHere(entry: ProducerEntry): Promise<types.Producer<ProducerMeta>> {
+    if (entry.producer && !entry.producer.closed) return entry.producer;
+    throw new SignallingError('not_found', `producer '${entry.info.id}' is not available on this node`);
+  }
+
+  /** A consumer of `producerId` on this node closed (hook for closing pipes nobody uses). */
+  protected consumerClosed(_producerId: string): void {}
+
+  /** How many consumers on this node receive `producerId`. */
+  consumersOf(producerId: string): number {
+    let n = 0;
+    for (const p of this.local.values()) if (p.consumerOf(producerId)) n++;
+    return n;
   }
 
   async setOverride(p: Participant, consumerId: string, layers: ConsumerMeta['override']): Promise<void> {
-    const c = this.ownConsumer(p, consumerId);
+    const c = p.consumer(consumerId);
     if (c.kind !== 'video') throw new SignallingError('bad_request', 'layers apply to video consumers only');
     c.appData.override = layers;
     await this.refreshLayers(p);
@@ -222,7 +236,8 @@ export class Meeting extends EventEmitter<MeetingEvents> {
 
   /** Applies the layer choice for one viewer to its consumers, skipping those already at the chosen layers. */
   async refreshLayers(p: Participant): Promise<void> {
-    const views = [...p.consumers.values()].map((c) => ({
+    const consumers = p.consumers();
+    const views = consumers.map((c) => ({
       consumerId: c.id,
       participantId: c.appData.participantId,
       kind: c.kind,
@@ -238,7 +253,7 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     });
     await Promise.all(
       [...choice].map(async ([id, layers]) => {
-        const c = p.consumers.get(id);
+        const c = consumers.find((x) => x.id === id);
         const key = `${layers.spatialLayer}/${layers.temporalLayer}`;
         if (!c || c.closed || c.appData.applied === key) return;
         c.appData.applied = key;
@@ -249,80 +264,44 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     );
   }
 
-  private refreshAllLayers(): void {
-    for (const p of this.participants.values()) void this.refreshLayers(p);
+  protected refreshAllLayers(): void {
+    for (const p of this.local.values()) void this.refreshLayers(p);
   }
 
-  private findProducer(id: string): types.Producer<ProducerMeta> | undefined {
-    for (const p of this.participants.values()) {
-      const prod = p.producers.get(id);
-      if (prod) return prod;
-    }
-    return undefined;
-  }
-
-  /** Calls `fn` for every joined participant except `exceptId`. */
+  /** Calls `fn` for every participant joined on this node except `exceptId`. */
   broadcast(exceptId: string | null, fn: (p: Participant) => void): void {
-    for (const p of this.participants.values()) if (p.id !== exceptId) fn(p);
+    for (const p of this.local.values()) if (p.id !== exceptId) fn(p);
   }
 
-  /**
-   * Carries out a host command's media part (mute, stop video or screen) and returns the participants touched.
-   * Disconnecting (remove, end) is the node's part: it owns the sockets.
-   */
+  /** Carries out a host command's media part (mute, stop video or screen) on this node; returns the producers touched. */
   async applyMediaCommand(cmd: HostCommand): Promise<number> {
-    const sources = { mute: 'mic', muteAll: 'mic', stopVideo: 'camera', stopScreen: 'screen' } as const;
-    if (!(cmd.act in sources)) return 0;
-    const source = sources[cmd.act as keyof typeof sources];
-    const targets = cmd.act === 'muteAll'
-      ? [...this.participants.values()].filter((p) => !cmd.except.includes(p.id))
-      : [this.participants.get((cmd as { target: string }).target)].filter((p): p is Participant => !!p);
-    let affected = 0;
-    for (const p of targets) {
-      for (const prod of [...p.producers.values()]) {
-        if (prod.appData.source !== source) continue;
-        affected++;
-        if (source === 'mic') {
-          await this.setProducerPaused(p, prod.id, true);
-          p.notify('hostAction', { action: 'mute', producerId: prod.id });
-        } else {
-          p.notify('hostAction', { action: cmd.act === 'stopVideo' ? 'stopVideo' : 'stopScreen', producerId: prod.id });
-          prod.close();
-        }
-      }
-    }
-    return affected;
+    const participants = this.localParticipants();
+    return applyMediaCommand(cmd, commandTargets(cmd, participants.map((p) => p.id)), participants);
   }
 
   get producerCount(): number {
     let n = 0;
-    for (const p of this.participants.values()) n += p.producers.size;
+    for (const p of this.local.values()) n += p.counts.producers;
     return n;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.participants.values()) p.close();
-    this.participants.clear();
+    for (const p of this.local.values()) p.close();
+    this.local.clear();
+    this.producers.clear();
     this.router.close();
     this.log.info('meeting closed on this node');
     this.emit('close');
   }
 }
 
-function producerInfo(prod: types.Producer<ProducerMeta>): ProducerInfo {
-  return {
-    id: prod.id,
-    participantId: prod.appData.participantId,
-    kind: prod.kind,
-    source: prod.appData.source,
-    paused: prod.paused,
-  };
-}
+/** Keyframe requests for one video producer reach its sender at most this often (coalesced by mediasoup). */
+export const KEYFRAME_REQUEST_DELAY_MS = 1000;
 
 /** Runs a mediasoup call whose parameters came from the client: its TypeErrors are the client's fault. */
-async function mediaCall<T>(fn: () => Promise<T>): Promise<T> {
+export async function mediaCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -330,5 +309,3 @@ async function mediaCall<T>(fn: () => Promise<T>): Promise<T> {
     throw new SignallingError('media_error', err instanceof Error ? err.message.slice(0, 300) : String(err));
   }
 }
-
-export type { ProducerSource };

@@ -105,7 +105,7 @@ export class Session {
       return {
         self: p.info,
         meetingId: this.meeting.id,
-        participants: [...this.meeting.participants.values()].filter((o) => o !== p).map((o) => o.info),
+        participants: this.meeting.roster().filter((o) => o.id !== p.id),
         producers: this.meeting.producerInfos().filter((i) => i.participantId !== p.id),
         activeSpeakerId: this.meeting.activeSpeakerId,
       };
@@ -120,14 +120,14 @@ export class Session {
       };
     },
     connectTransport: async (d) => {
-      const t = this.meeting.transport(this.requireJoined(), d.transportId);
+      const t = this.requireJoined().transport(d.transportId);
       await t.connect({ dtlsParameters: d.dtlsParameters as unknown as types.DtlsParameters }).catch((err: Error) => {
         throw new SignallingError('media_error', err.message);
       });
       return {};
     },
     restartIce: async (d) => {
-      const t = this.meeting.transport(this.requireJoined(), d.transportId);
+      const t = this.requireJoined().transport(d.transportId);
       return { iceParameters: await t.restartIce() };
     },
     produce: async (d) => {
@@ -135,7 +135,7 @@ export class Session {
       return { producerId: producer.id };
     },
     closeProducer: (d) => {
-      this.meeting.ownProducer(this.requireJoined(), d.producerId).close();
+      this.requireJoined().producer(d.producerId).close();
       return {};
     },
     pauseProducer: async (d) => {
@@ -159,7 +159,7 @@ export class Session {
       };
     },
     resumeConsumer: async (d) => {
-      await this.meeting.ownConsumer(this.requireJoined(), d.consumerId).resume();
+      await this.requireJoined().consumer(d.consumerId).resume();
       return {};
     },
     setPreferredLayers: async (d) => {

@@ -1,0 +1,127 @@
+/**
+ * Every producer of one meeting that this node knows of, one entry per producer id, saying where it comes from: a
+ * participant on this node (`local`), or another node (`node`, known from its directory shard, and carried here by a
+ * pipe once someone on this node consumes it). The registry is the meeting's producer list: what a joiner sees and
+ * what `newProducer` / `producerPaused` / `producerResumed` / `producerClosed` announce (through its events).
+ */
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import type { ProducerInfo } from '../../protocol/signalling.js';
+import type { ProducerMeta } from './participant.js';
+
+export type ProducerOrigin =
+  | { type: 'local' }
+  /** Originates on another node; `producer` is the pipe producer once piped here. */
+  | { type: 'node'; nodeId: string };
+
+export interface ProducerEntry {
+  readonly info: Readonly<ProducerInfo>;
+  readonly origin: ProducerOrigin;
+  /** The mediasoup producer on this meeting's router: the participant's own, or a pipe producer (null until piped). */
+  readonly producer: types.Producer<ProducerMeta> | null;
+}
+
+type RegistryEvents = {
+  added: [entry: ProducerEntry];
+  paused: [entry: ProducerEntry];
+  resumed: [entry: ProducerEntry];
+  removed: [entry: ProducerEntry];
+};
+
+interface MutableEntry {
+  info: ProducerInfo;
+  origin: ProducerOrigin;
+  producer: types.Producer<ProducerMeta> | null;
+}
+
+export class ProducerRegistry extends EventEmitter<RegistryEvents> {
+  private readonly entries = new Map<string, MutableEntry>();
+
+  get(id: string): ProducerEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  list(): ProducerEntry[] {
+    return [...this.entries.values()];
+  }
+
+  infos(): ProducerInfo[] {
+    return this.list().map((e) => ({ ...e.info }));
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Registers a producer of a participant on this node; its close and pause/resume update the entry. */
+  addLocal(producer: types.Producer<ProducerMeta>): void {
+    const entry: MutableEntry = { info: infoOf(producer), origin: { type: 'local' }, producer };
+    this.entries.set(producer.id, entry);
+    producer.observer.on('pause', () => this.setPaused(producer.id, true));
+    producer.observer.on('resume', () => this.setPaused(producer.id, false));
+    producer.observer.once('close', () => this.remove(producer.id));
+    this.emit('added', entry);
+  }
+
+  /**
+   * Makes the entries that originate on `nodeId` exactly `infos` (from its shard): adds, pauses, resumes and removes
+   * as needed. Idempotent: applying the same list twice changes nothing. Returns the removed entries.
+   */
+  setRemote(nodeId: string, infos: ProducerInfo[]): void {
+    const wanted = new Map(infos.map((i) => [i.id, i]));
+    for (const [id, e] of [...this.entries]) {
+      if (e.origin.type === 'node' && e.origin.nodeId === nodeId && !wanted.has(id)) this.remove(id);
+    }
+    for (const info of infos) {
+      const e = this.entries.get(info.id);
+      if (!e) {
+        const entry: MutableEntry = { info: { ...info }, origin: { type: 'node', nodeId }, producer: null };
+        this.entries.set(info.id, entry);
+        this.emit('added', entry);
+      } else if (e.origin.type === 'node' && e.origin.nodeId === nodeId) {
+        this.setPaused(info.id, info.paused);
+      }
+      // An id already known from elsewhere (local, or another node) keeps its origin: only the origin is piped from.
+    }
+  }
+
+  /** Attaches the pipe producer that carries a remote entry on this node; it follows the entry's paused state. */
+  attachPipe(id: string, pipe: types.Producer<ProducerMeta>): boolean {
+    const e = this.entries.get(id);
+    if (!e || e.origin.type !== 'node' || e.producer) return false;
+    e.producer = pipe;
+    pipe.observer.once('close', () => {
+      if (e.producer === pipe) e.producer = null;
+    });
+    if (pipe.paused !== e.info.paused) void (e.info.paused ? pipe.pause() : pipe.resume()).catch(() => undefined);
+    return true;
+  }
+
+  private setPaused(id: string, paused: boolean): void {
+    const e = this.entries.get(id);
+    if (!e || e.info.paused === paused) return;
+    e.info.paused = paused;
+    if (e.origin.type === 'node' && e.producer && e.producer.paused !== paused) {
+      void (paused ? e.producer.pause() : e.producer.resume()).catch(() => undefined);
+    }
+    this.emit(paused ? 'paused' : 'resumed', e);
+  }
+
+  private remove(id: string): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    this.entries.delete(id);
+    if (e.origin.type === 'node') e.producer?.close();
+    this.emit('removed', e);
+  }
+
+  /** Forgets every entry without announcing (the meeting is closing; the producers close with their owners). */
+  clear(): void {
+    for (const e of this.entries.values()) if (e.origin.type === 'node') e.producer?.close();
+    this.entries.clear();
+  }
+}
+
+function infoOf(p: types.Producer<ProducerMeta>): ProducerInfo {
+  return { id: p.id, participantId: p.appData.participantId, kind: p.kind, source: p.appData.source, paused: p.paused };
+}
