@@ -11,15 +11,21 @@ import { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CommandRequest, type CommandResult, type HostCommand } from '../protocol/commands.js';
+import type { PipeRequest, PipeResponse } from '../protocol/mesh.js';
 import { CloseCodes } from '../protocol/signalling.js';
 import { JoinTokenVerifier } from './auth/join-token.js';
 import type { EdgeConfig } from './config.js';
+import { redirectTarget } from './decisions/mesh.js';
+import { CODEC_HASH } from './media-codecs.js';
 import { commandTargets } from './media/host-commands.js';
 import { Meeting } from './media/meeting.js';
+import { MeshMeeting } from './media/mesh-meeting.js';
+import type { MeshLink, SelfDescription } from './mesh/link.js';
 import { WorkerPool } from './media/worker-pool.js';
 import { createMetrics, type EdgeMetrics } from './metrics.js';
 import { Session } from './signalling/session.js';
 
+const NODE_VERSION = '0.1.0';
 const WS_PATH = /^\/ws\/([A-Za-z0-9_.~-]{1,128})$/;
 /** Frames above this are cut off by ws itself (connection closed); frames up to it get a protocol error instead. */
 const WS_HARD_LIMIT = 1024 * 1024;
@@ -29,6 +35,8 @@ export interface EdgeNodeOptions {
   logger?: Logger;
   /** Extra HTTP routes (the dev server adds a token endpoint); mounted before the static files. */
   routes?: (app: Hono) => void;
+  /** The mesh: other nodes' shards of a meeting, pipes to and from them. Without it the node stands alone. */
+  mesh?: MeshLink;
 }
 
 export class EdgeNode {
@@ -41,7 +49,10 @@ export class EdgeNode {
   private readonly meetings = new Map<string, Meeting>();
   private readonly creating = new Map<string, Promise<Meeting>>();
   private readonly sessions = new Set<Session>();
+  private readonly meshMeetings = new Map<string, MeshMeeting>();
   private stopping = false;
+  private draining = false;
+  private cpu = { value: 0, at: 0, used: 0, timer: null as NodeJS.Timeout | null };
 
   constructor(private readonly options: EdgeNodeOptions) {
     this.log = options.logger ?? pino({ level: options.config.logLevel, base: { node: options.config.nodeId } });
@@ -80,7 +91,94 @@ export class EdgeNode {
       });
     });
     this.server = server;
-    this.log.info({ url: this.url, workers: this.config.workers }, 'edge node listening');
+    this.options.mesh?.serve((from, req) => this.servePipe(from, req));
+    this.cpu.timer = setInterval(() => void this.sampleCpu(), 2000).unref();
+    this.log.info({ url: this.url, workers: this.config.workers, mesh: !!this.options.mesh }, 'edge node listening');
+  }
+
+  /** The mesh link, if any. */
+  get mesh(): MeshLink | undefined {
+    return this.options.mesh;
+  }
+
+  /** This node's part of a meeting as joined to the mesh (tests and the bench read its pipe counts). */
+  meshMeeting(meetingId: string): MeshMeeting | undefined {
+    return this.meshMeetings.get(meetingId);
+  }
+
+  /** What this node says about itself in heartbeats (the mesh link adds peer id, incarnation, sequence, time). */
+  describe(): SelfDescription {
+    let participants = 0, consumers = 0;
+    for (const m of this.meetings.values()) {
+      for (const p of m.localParticipants()) {
+        participants++;
+        consumers += p.counts.consumers;
+      }
+    }
+    return {
+      nodeId: this.config.nodeId,
+      region: this.config.region,
+      latitude: this.config.latitude,
+      longitude: this.config.longitude,
+      signallingUrl: this.config.publicUrl ?? (this.server ? this.url : `http://${this.config.httpHost}:${this.config.httpPort}`),
+      mediaAddress: this.config.rtcAnnouncedIp,
+      capacity: { participants: this.config.capacity },
+      load: { participants, consumers, cpu: this.cpu.value },
+      state: this.draining || this.stopping ? 'draining' : 'active',
+      version: NODE_VERSION,
+      codecHash: CODEC_HASH,
+    };
+  }
+
+  /** Share of the workers' CPU used since the last sample (0..1). */
+  private async sampleCpu(): Promise<void> {
+    const live = this.pool?.entries.filter((e) => !e.worker.closed) ?? [];
+    if (live.length === 0) return;
+    const usage = await Promise.all(live.map((e) => e.worker.getResourceUsage().catch(() => null)));
+    const used = usage.reduce((n, u) => n + (u ? u.ru_utime + u.ru_stime : 0), 0);
+    const now = Date.now();
+    if (this.cpu.at > 0 && now > this.cpu.at) {
+      this.cpu.value = Math.max(0, Math.min(1, (used - this.cpu.used) / (now - this.cpu.at) / live.length));
+    }
+    this.cpu.at = now;
+    this.cpu.used = used;
+  }
+
+  /** Answers a peer's pipe request by handing it to the meeting it names. */
+  private async servePipe(from: string, req: PipeRequest): Promise<PipeResponse> {
+    const mm = this.meshMeetings.get(req.meetingId);
+    if (!mm || mm.meeting.isClosed) return { ok: false, error: { code: 'not_found', message: `meeting '${req.meetingId}' has no participant on this node` } };
+    return mm.serve(from, req);
+  }
+
+  /**
+   * Where a participant this node will not take should go: the least loaded active peer (as a ws(s) base URL), or
+   * null (reconnect through the control plane). `sent` spreads a drain's participants over the peers.
+   */
+  private redirectUrl(sent: Map<string, number> = new Map()): string | null {
+    const target = redirectTarget(this.options.mesh?.peers() ?? [], CODEC_HASH, sent);
+    if (!target) return null;
+    sent.set(target.nodeId, (sent.get(target.nodeId) ?? 0) + 1);
+    return target.signallingUrl.replace(/^http/, 'ws');
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Drains the node: takes no new participants (they are redirected), tells every current one to move (a `redirect`
+   * event: to a peer, or through the control plane), waits until they left or `timeoutMs` passed, then stops.
+   */
+  async drain(timeoutMs = this.config.drainTimeoutMs): Promise<void> {
+    if (this.stopping) return;
+    this.draining = true;
+    this.log.info({ sessions: this.sessions.size }, 'draining');
+    const sent = new Map<string, number>();
+    for (const s of this.sessions) s.send('redirect', { nodeUrl: this.redirectUrl(sent), reason: 'draining' });
+    const until = Date.now() + timeoutMs;
+    while (this.sessions.size > 0 && Date.now() < until && !this.stopping) await new Promise((r) => setTimeout(r, 100));
+    await this.stop('node drained');
   }
 
   private buildApp(): Hono {
@@ -149,6 +247,14 @@ export class EdgeNode {
         return;
       }
       if (ws.readyState !== ws.OPEN) return;
+      // A draining or full node sends the participant elsewhere (after the token check: nothing leaks to strangers).
+      const full = this.localParticipantCount() >= this.config.capacity;
+      if (this.draining || full) {
+        const reason = this.draining ? 'draining' : 'full';
+        ws.send(JSON.stringify({ event: 'redirect', data: { nodeUrl: this.redirectUrl(), reason } }));
+        ws.close(CloseCodes.redirected, `this node is ${reason}`);
+        return;
+      }
       let meeting: Meeting;
       try {
         meeting = await this.meeting(meetingId);
@@ -184,6 +290,12 @@ export class EdgeNode {
     });
   }
 
+  private localParticipantCount(): number {
+    let n = 0;
+    for (const s of this.sessions) if (s.participant.joined) n++;
+    return n;
+  }
+
   /** Carries out a verified host command on this node's part of the meeting. */
   private async applyCommand(meetingId: string, cmd: HostCommand): Promise<CommandResult> {
     const meeting = this.meetings.get(meetingId);
@@ -214,7 +326,28 @@ export class EdgeNode {
       pending = Meeting.create(id, entry, this.config, this.log)
         .then((m) => {
           this.meetings.set(id, m);
+          const mesh = this.options.mesh;
+          if (mesh) {
+            this.meshMeetings.set(id, new MeshMeeting(m, mesh, {
+              selfId: mesh.nodeId,
+              codecHash: CODEC_HASH,
+              listenIp: this.config.rtcListenIp,
+              announcedIp: this.config.rtcAnnouncedIp,
+              idleMs: this.config.pipeIdleMs,
+              log: this.log.child({ meeting: id }),
+              onReplaced: (participantId) => {
+                for (const s of this.sessions) {
+                  if (s.meeting === m && s.participant.id === participantId) s.close(CloseCodes.replaced, 'joined on another node');
+                }
+              },
+            }));
+          }
           m.once('close', () => {
+            const mm = this.meshMeetings.get(id);
+            if (mm?.meeting === m) {
+              mm.close();
+              this.meshMeetings.delete(id);
+            }
             pool.release(entry);
             if (this.meetings.get(id) === m) this.meetings.delete(id);
             for (const s of this.sessions) if (s.meeting === m) s.close(CloseCodes.nodeShutdown, 'meeting closed on this node');
@@ -245,6 +378,7 @@ export class EdgeNode {
       s.close(CloseCodes.nodeShutdown, reason);
     }
     this.sessions.clear();
+    if (this.cpu.timer) clearInterval(this.cpu.timer);
     for (const m of this.meetings.values()) m.close();
     this.meetings.clear();
     this.pool?.close();

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { HostCommand } from '../../protocol/commands.js';
 import type { ParticipantInfo, ProducerInfo, RequestData } from '../../protocol/signalling.js';
 import { chooseLayers } from '../decisions/layers.js';
+import { combineSpeaker, type SpeakerReport } from '../decisions/mesh.js';
 import { canProduce } from '../decisions/permissions.js';
 import { SignallingError } from '../errors.js';
 import { ROUTER_MEDIA_CODECS, SIMULCAST_SPATIAL_LAYERS, SIMULCAST_TEMPORAL_LAYERS } from '../media-codecs.js';
@@ -24,48 +25,86 @@ export interface TransportOptions {
   maxIncomingBitrate: number;
 }
 
-type MeetingEvents = { close: [] };
+/** What the meeting needs to carry producers that originate on other nodes (the mesh side provides it). */
+export interface RemoteProducers {
+  /** Pipes a remote entry's producer onto this router (once per producer); resolves with the pipe producer. */
+  pipe(entry: ProducerEntry): Promise<types.Producer<ProducerMeta>>;
+  /** Nobody on this node consumes the producer any more. */
+  idle(producerId: string): void;
+}
+
+type MeetingEvents = {
+  close: [];
+  /** This node's part of the meeting changed (participants, their producers, the loudest local speaker). */
+  changed: [];
+};
 
 export class Meeting extends EventEmitter<MeetingEvents> {
   private readonly local = new Map<string, Participant>();
   readonly producers = new ProducerRegistry();
+  /** Participants on other nodes, from their shards. */
+  private remoteParticipants = new Map<string, ParticipantInfo>();
+  remote: RemoteProducers | null = null;
   activeSpeakerId: string | null = null;
+  /** This node's loudest participant (dominant speaker, with its last audio level), reported in the shard. */
+  localSpeaker: SpeakerReport | null = null;
+  private remoteSpeakers: SpeakerReport[] = [];
+  private readonly levels = new Map<string, number>();
   private closed = false;
 
-  protected constructor(
+  private constructor(
     readonly id: string,
     readonly router: types.Router,
-    protected readonly entry: WorkerEntry,
+    private readonly entry: WorkerEntry,
     private readonly speakers: types.ActiveSpeakerObserver,
+    private readonly volumes: types.AudioLevelObserver,
     private readonly transportOptions: TransportOptions,
-    protected readonly log: Logger,
+    private readonly log: Logger,
   ) {
     super();
     router.observer.once('close', () => this.close());
     speakers.on('dominantspeaker', ({ producer }) => {
-      this.setActiveSpeaker((producer.appData as unknown as ProducerMeta).participantId);
+      const participantId = (producer.appData as unknown as ProducerMeta).participantId;
+      this.localSpeaker = { participantId, level: this.levels.get(participantId) ?? DEFAULT_SPEAKER_LEVEL };
+      this.emit('changed');
+      this.updateSpeaker();
     });
+    volumes.on('volumes', (list) => {
+      for (const { producer, volume } of list) this.levels.set((producer.appData as unknown as ProducerMeta).participantId, volume);
+      const s = this.localSpeaker;
+      const level = s ? this.levels.get(s.participantId) : undefined;
+      // Republished only on a marked change, so that the shard does not change with every syllable.
+      if (s && level !== undefined && Math.abs(level - s.level) >= 10) {
+        this.localSpeaker = { participantId: s.participantId, level };
+        this.emit('changed');
+      }
+    });
+    const localChange = (e: ProducerEntry) => e.origin.type === 'local' && this.emit('changed');
     this.producers.on('added', (e) => {
       this.broadcast(e.info.participantId, (o) => o.notify('newProducer', { ...e.info }));
       if (e.info.source === 'screen') this.refreshAllLayers();
+      localChange(e);
     });
-    this.producers.on('paused', (e) => this.broadcast(e.info.participantId, (o) => o.notify('producerPaused', { producerId: e.info.id })));
-    this.producers.on('resumed', (e) => this.broadcast(e.info.participantId, (o) => o.notify('producerResumed', { producerId: e.info.id })));
+    this.producers.on('paused', (e) => {
+      this.broadcast(e.info.participantId, (o) => o.notify('producerPaused', { producerId: e.info.id }));
+      localChange(e);
+    });
+    this.producers.on('resumed', (e) => {
+      this.broadcast(e.info.participantId, (o) => o.notify('producerResumed', { producerId: e.info.id }));
+      localChange(e);
+    });
     this.producers.on('removed', (e) => {
       this.broadcast(null, (o) => o.notify('producerClosed', { producerId: e.info.id }));
       if (e.info.source === 'screen') this.refreshAllLayers();
+      localChange(e);
     });
   }
 
   static async create(id: string, entry: WorkerEntry, opts: TransportOptions, log: Logger): Promise<Meeting> {
-    const { router, speakers } = await Meeting.media(id, entry);
-    return new Meeting(id, router, entry, speakers, opts, log.child({ meeting: id, worker: entry.index }));
-  }
-
-  protected static async media(id: string, entry: WorkerEntry): Promise<{ router: types.Router; speakers: types.ActiveSpeakerObserver }> {
     const router = await entry.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { meetingId: id } });
     const speakers = await router.createActiveSpeakerObserver({ interval: 300 });
-    return { router, speakers };
+    const volumes = await router.createAudioLevelObserver({ interval: 1000, maxEntries: 4, threshold: -70 });
+    return new Meeting(id, router, entry, speakers, volumes, opts, log.child({ meeting: id, worker: entry.index }));
   }
 
   get isClosed(): boolean {
@@ -84,7 +123,38 @@ export class Meeting extends EventEmitter<MeetingEvents> {
 
   /** Everyone in the meeting, as a joiner sees them. */
   roster(): ParticipantInfo[] {
-    return this.localParticipants().map((p) => p.info);
+    const out = this.localParticipants().map((p) => p.info);
+    for (const r of this.remoteParticipants.values()) if (!this.local.has(r.id)) out.push(r);
+    return out;
+  }
+
+  /** Makes the participants on other nodes exactly `list` (from their shards), announcing who joined and who left. */
+  setRemoteParticipants(list: readonly ParticipantInfo[]): void {
+    const next = new Map(list.map((p) => [p.id, { id: p.id, name: p.name, role: p.role }]));
+    for (const id of this.remoteParticipants.keys()) {
+      if (next.has(id) || this.local.has(id)) continue;
+      this.broadcast(null, (o) => o.notify('participantLeft', { participantId: id }));
+    }
+    for (const [id, info] of next) {
+      if (this.remoteParticipants.has(id) || this.local.has(id)) continue;
+      this.broadcast(null, (o) => o.notify('participantJoined', info));
+    }
+    this.remoteParticipants = next;
+    this.updateSpeaker();
+  }
+
+  /** The other nodes' loudest speakers (from their shards). */
+  setRemoteSpeakers(reports: readonly SpeakerReport[]): void {
+    this.remoteSpeakers = [...reports];
+    this.updateSpeaker();
+  }
+
+  /** The meeting-wide active speaker from every node's report, with hysteresis. */
+  private updateSpeaker(): void {
+    const present = (id: string) => this.local.has(id) || this.remoteParticipants.has(id);
+    const reports = [...(this.localSpeaker ? [this.localSpeaker] : []), ...this.remoteSpeakers].filter((r) => present(r.participantId));
+    const current = this.activeSpeakerId && present(this.activeSpeakerId) ? this.activeSpeakerId : null;
+    this.setActiveSpeaker(combineSpeaker(current, reports));
   }
 
   /** Everything producing in this meeting, for a joiner's first view. */
@@ -98,7 +168,9 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     p.rtpCapabilities = rtpCapabilities;
     p.joinedAt = Date.now();
     this.local.set(p.id, p);
-    this.broadcast(p.id, (o) => o.notify('participantJoined', p.info));
+    // A participant seen on another node until now (moved here) is announced only once.
+    if (!this.remoteParticipants.has(p.id)) this.broadcast(p.id, (o) => o.notify('participantJoined', p.info));
+    this.emit('changed');
     this.log.info({ participant: p.id, count: this.local.size }, 'participant joined');
   }
 
@@ -109,13 +181,16 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     }
     this.local.delete(p.id);
     p.close(); // closes its producers: the registry announces producerClosed, consumers elsewhere close
+    if (this.localSpeaker?.participantId === p.id) this.localSpeaker = null;
+    this.levels.delete(p.id);
     if (this.activeSpeakerId === p.id) this.setActiveSpeaker(null);
-    this.broadcast(null, (o) => o.notify('participantLeft', { participantId: p.id }));
+    if (!this.remoteParticipants.has(p.id)) this.broadcast(null, (o) => o.notify('participantLeft', { participantId: p.id }));
+    this.emit('changed');
     this.refreshAllLayers();
     this.log.info({ participant: p.id, count: this.local.size }, 'participant left');
   }
 
-  protected setActiveSpeaker(participantId: string | null): void {
+  private setActiveSpeaker(participantId: string | null): void {
     if (participantId === this.activeSpeakerId) return;
     this.activeSpeakerId = participantId;
     this.broadcast(null, (p) => p.notify('activeSpeaker', { participantId }));
@@ -165,7 +240,10 @@ export class Meeting extends EventEmitter<MeetingEvents> {
       }),
     );
     p.addProducer(producer);
-    if (d.kind === 'audio') await this.speakers.addProducer({ producerId: producer.id }).catch(() => undefined);
+    if (d.kind === 'audio') {
+      await this.speakers.addProducer({ producerId: producer.id }).catch(() => undefined);
+      await this.volumes.addProducer({ producerId: producer.id }).catch(() => undefined);
+    }
     this.producers.addLocal(producer);
     return producer;
   }
@@ -206,14 +284,25 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     return consumer;
   }
 
-  /** The mediasoup producer of an entry on this router. Local entries have one; remote ones need a pipe (MeshMeeting). */
-  protected async producerHere(entry: ProducerEntry): Promise<types.Producer<ProducerMeta>> {
+  /** The mediasoup producer of an entry on this router: local entries have one; remote ones are piped here first. */
+  private async producerHere(entry: ProducerEntry): Promise<types.Producer<ProducerMeta>> {
     if (entry.producer && !entry.producer.closed) return entry.producer;
+    if (entry.origin.type === 'node' && this.remote) {
+      const pipe = await this.remote.pipe(entry).catch((err: Error) => {
+        throw new SignallingError('media_error', `cannot bring producer '${entry.info.id}' from node ${entry.origin.type === 'node' ? entry.origin.nodeId : ''}: ${err.message}`.slice(0, 300));
+      });
+      this.producers.attachPipe(entry.info.id, pipe);
+      if (this.producers.get(entry.info.id)?.producer !== pipe) throw new SignallingError('not_found', `producer '${entry.info.id}' closed`);
+      return pipe;
+    }
     throw new SignallingError('not_found', `producer '${entry.info.id}' is not available on this node`);
   }
 
-  /** A consumer of `producerId` on this node closed (hook for closing pipes nobody uses). */
-  protected consumerClosed(_producerId: string): void {}
+  /** A consumer of `producerId` on this node closed: a pipe nobody uses any more may close. */
+  private consumerClosed(producerId: string): void {
+    const e = this.producers.get(producerId);
+    if (e?.origin.type === 'node' && this.consumersOf(producerId) === 0) this.remote?.idle(producerId);
+  }
 
   /** How many consumers on this node receive `producerId`. */
   consumersOf(producerId: string): number {
@@ -264,7 +353,7 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     );
   }
 
-  protected refreshAllLayers(): void {
+  private refreshAllLayers(): void {
     for (const p of this.local.values()) void this.refreshLayers(p);
   }
 
@@ -291,11 +380,15 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     for (const p of this.local.values()) p.close();
     this.local.clear();
     this.producers.clear();
+    this.remoteParticipants.clear();
     this.router.close();
     this.log.info('meeting closed on this node');
     this.emit('close');
   }
 }
+
+/** The level assumed for a dominant speaker whose audio level was not measured yet (dBov). */
+const DEFAULT_SPEAKER_LEVEL = -50;
 
 /** Keyframe requests for one video producer reach its sender at most this often (coalesced by mediasoup). */
 export const KEYFRAME_REQUEST_DELAY_MS = 1000;

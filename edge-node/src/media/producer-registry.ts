@@ -64,24 +64,26 @@ export class ProducerRegistry extends EventEmitter<RegistryEvents> {
   }
 
   /**
-   * Makes the entries that originate on `nodeId` exactly `infos` (from its shard): adds, pauses, resumes and removes
-   * as needed. Idempotent: applying the same list twice changes nothing. Returns the removed entries.
+   * Makes the entries that originate on other nodes exactly `remote` (from their shards): adds, pauses, resumes and
+   * removes as needed. Idempotent: applying the same list twice changes nothing.
    */
-  setRemote(nodeId: string, infos: ProducerInfo[]): void {
-    const wanted = new Map(infos.map((i) => [i.id, i]));
+  setRemote(remote: ReadonlyArray<ProducerInfo & { nodeId: string }>): void {
+    const wanted = new Map(remote.map((r) => [r.id, r]));
     for (const [id, e] of [...this.entries]) {
-      if (e.origin.type === 'node' && e.origin.nodeId === nodeId && !wanted.has(id)) this.remove(id);
+      if (e.origin.type !== 'node') continue;
+      const w = wanted.get(id);
+      if (!w || w.nodeId !== e.origin.nodeId) this.remove(id);
     }
-    for (const info of infos) {
+    for (const { nodeId, ...info } of remote) {
       const e = this.entries.get(info.id);
       if (!e) {
-        const entry: MutableEntry = { info: { ...info }, origin: { type: 'node', nodeId }, producer: null };
+        const entry: MutableEntry = { info, origin: { type: 'node', nodeId }, producer: null };
         this.entries.set(info.id, entry);
         this.emit('added', entry);
-      } else if (e.origin.type === 'node' && e.origin.nodeId === nodeId) {
+      } else if (e.origin.type === 'node') {
         this.setPaused(info.id, info.paused);
       }
-      // An id already known from elsewhere (local, or another node) keeps its origin: only the origin is piped from.
+      // An id that is also local keeps its local origin: only the origin is ever piped from.
     }
   }
 

@@ -45,7 +45,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   private async spawn(index: number): Promise<WorkerEntry> {
-    const worker = await this.mediasoup.createWorker({ logLevel: 'warn', appData: { index } });
+    // Pipe transports take their ports from this range, never a WebRtcServer's port.
+    const worker = await this.mediasoup.createWorker({
+      logLevel: 'warn', rtcMinPort: this.config.pipeMinPort, rtcMaxPort: this.config.pipeMaxPort, appData: { index },
+    });
     const port = this.config.rtcBasePort + index;
     let webRtcServer: types.WebRtcServer;
     try {
