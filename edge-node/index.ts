@@ -5,3 +5,8 @@ export { loadDevKeys, mintJoinToken, mintCommand, DEV_ISSUER, type DevKeys, type
 export * as signalling from './protocol/signalling.js';
 export * as joinToken from './protocol/join-token.js';
 export * as commands from './protocol/commands.js';
+export * as mesh from './protocol/mesh.js';
+export type { MeshLink, MeshLinkEvents, LocalShard, SelfDescription } from './src/mesh/link.js';
+export { GossipMesh, PipeRequestError, type GossipMeshOptions } from './src/mesh/gossip-mesh.js';
+export { ClusterView, type ClusterViewEvents, type ClusterViewOptions, type ClusterViewStats } from './src/mesh/cluster-view.js';
+export { ClusterKeyError, generateClusterKey, parseClusterKey, readClusterKey, writeClusterKey } from './src/mesh/cluster-key.js';

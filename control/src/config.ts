@@ -36,6 +36,12 @@ export const ControlConfig = z.object({
   /** Join requests per client IP: a burst, then this many per second. */
   joinRateBurst: z.coerce.number().int().min(1).default(20),
   joinRatePerSecond: z.coerce.number().positive().default(1),
+  /** Cluster key file (`meshmeet cluster-key`): with it the control plane joins the edge cluster as a listening member. */
+  clusterKey: z.string().optional(),
+  /** Seed multiaddrs of cluster members, comma separated (with /p2p/<peer id>). */
+  clusterJoin: z.string().optional(),
+  /** libp2p listen multiaddrs of the control plane's member, comma separated. */
+  clusterListen: z.string().default('/ip4/127.0.0.1/tcp/0'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ControlConfig = z.output<typeof ControlConfig>;
@@ -57,6 +63,9 @@ const ENV: Record<keyof ControlConfigInput, string> = {
   joinTokenTtlSeconds: 'JOIN_TOKEN_TTL_SECONDS',
   joinRateBurst: 'JOIN_RATE_BURST',
   joinRatePerSecond: 'JOIN_RATE_PER_SECOND',
+  clusterKey: 'CLUSTER_KEY',
+  clusterJoin: 'CLUSTER_JOIN',
+  clusterListen: 'CLUSTER_LISTEN',
   logLevel: 'CONTROL_LOG_LEVEL',
 };
 export const CONTROL_ENV = ENV;

@@ -28,6 +28,8 @@ import { RateLimiter } from './http/rate-limit.js';
 import { createIdentity, type Identity } from './identity/index.js';
 import { KeyStore } from './keys.js';
 import { EdgeClient } from './meetings/edge-client.js';
+import { clusterCommandRoute, joinCluster } from './cluster.js';
+import type { ClusterView } from '../../edge-node/index.js';
 import { meetingRoutes } from './meetings/routes.js';
 import { Meetings } from './meetings/service.js';
 import { createControlMetrics } from './metrics.js';
@@ -39,6 +41,8 @@ export interface ControlPlaneOptions {
   logger?: Logger;
   /** Folder of the built web app, served at /app/. */
   webRoot?: string;
+  /** The edge cluster's view, when the caller is already a member (dev server); else CLUSTER_KEY/CLUSTER_JOIN. */
+  cluster?: ClusterView;
 }
 
 export class ControlPlane {
@@ -51,6 +55,8 @@ export class ControlPlane {
   private wss: WebSocketServer | null = null;
   private readonly hub = new ChatHub();
   private metrics: ReturnType<typeof createControlMetrics> | null = null;
+  /** The edge cluster's membership and directory (null without a cluster). */
+  cluster: ClusterView | null = null;
   /** Requests being handled (their client may have gone): stop() waits for them before closing the database. */
   private inflight = 0;
 
@@ -102,7 +108,9 @@ export class ControlPlane {
       const joinKeys = new KeyStore(this.pool, 'join');
       await joinKeys.current();
       this.identity = await createIdentity({ pool: this.pool, config: cfg, log: this.log, keys: new KeyStore(this.pool, 'oidc') });
-      const edge = new EdgeClient(joinKeys, cfg.publicUrl, cfg.edgeNodeUrl.replace(/\/$/, ''), cfg.joinTokenTtlSeconds);
+      this.cluster = this.options.cluster ?? (await joinCluster(cfg, this.log));
+      const route = this.cluster ? clusterCommandRoute(this.cluster) : undefined;
+      const edge = new EdgeClient(joinKeys, cfg.publicUrl, cfg.edgeNodeUrl.replace(/\/$/, ''), cfg.joinTokenTtlSeconds, route);
       const meetings = new Meetings(this.pool, edge, cfg.publicUrl);
 
       const app = new Hono<AppEnv>();
@@ -200,6 +208,8 @@ export class ControlPlane {
     await this.chat?.close().catch(() => undefined);
     await this.pool?.end().catch(() => undefined);
     await this.embedded?.stop().catch(() => undefined);
+    if (this.cluster !== this.options.cluster) await this.cluster?.close().catch(() => undefined);
+    this.cluster = null;
     this.identity = this.chat = this.pool = this.embedded = null;
   }
 }

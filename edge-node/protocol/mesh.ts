@@ -55,6 +55,8 @@ export const NodeInfo = z.object({
   codecHash: z.string().min(1).max(128),
   /** libp2p peer id, set by the mesh. */
   peerId: z.string().max(128).optional(),
+  /** libp2p addresses (ending in /p2p/<peerId>), set by the mesh: how peers that learnt of this node by gossip dial it. */
+  multiaddrs: z.array(z.string().min(1).max(256)).max(16).optional(),
   /** Node start time (ms since epoch): a restarted node's records supersede the old ones. */
   incarnation: Count,
   /** Heartbeat counter within the incarnation. */

@@ -15,12 +15,22 @@ export interface JoinTokenInput {
   screen: boolean;
 }
 
+/**
+ * Where host commands go when the control plane is a cluster member (control/src/cluster.ts): the nodes that hold
+ * the meeting (from the directory), and revocation gossip for remove/end.
+ */
+export interface CommandRoute {
+  nodeUrls(meetingId: string): string[];
+  revoke(command: string): void;
+}
+
 export class EdgeClient {
   constructor(
     private readonly keys: KeyStore,
     private readonly issuer: string,
     readonly nodeUrl: string,
     private readonly ttlSeconds: number,
+    private readonly route?: CommandRoute,
   ) {}
 
   async joinToken(i: JoinTokenInput): Promise<{ token: string; expiresAt: Date }> {
@@ -37,7 +47,10 @@ export class EdgeClient {
     return { token, expiresAt: new Date((now + this.ttlSeconds) * 1000) };
   }
 
-  /** Sends a signed command to the node; a node that does not answer is a 502 for the host who asked. */
+  /**
+   * Sends a signed command to the node, or in a cluster to every node holding the meeting (remove and end are also
+   * gossiped as revocations). Results add up; a 502 for the host who asked only when no node took it.
+   */
   async command(meetingId: string, cmd: HostCommand): Promise<CommandResult> {
     const { kid, key } = await this.keys.current();
     const token = await new jose.SignJWT({ mtg: meetingId, cmd })
@@ -48,9 +61,20 @@ export class EdgeClient {
       .setExpirationTime('60s')
       .setJti(randomUUID())
       .sign(key);
+    if (!this.route) return this.send(this.nodeUrl, token);
+    if (cmd.act === 'remove' || cmd.act === 'end') this.route.revoke(token);
+    const urls = this.route.nodeUrls(meetingId);
+    if (urls.length === 0) return { applied: false, affected: 0 };
+    const results = await Promise.allSettled(urls.map((url) => this.send(url, token)));
+    const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (ok.length === 0) throw (results[0] as PromiseRejectedResult).reason;
+    return { applied: ok.some((r) => r.applied), affected: ok.reduce((n, r) => n + r.affected, 0) };
+  }
+
+  private async send(nodeUrl: string, token: string): Promise<CommandResult> {
     let res: Response;
     try {
-      res = await fetch(`${this.nodeUrl}/commands`, {
+      res = await fetch(`${nodeUrl}/commands`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ token }),

@@ -43,5 +43,5 @@ export interface MeshLink extends EventEmitter<MeshLinkEvents> {
   publishRevocation(command: string): void;
 }
 
-/** What a node says about itself in each heartbeat; the link adds peerId, incarnation, seq and sentAt. */
-export type SelfDescription = Omit<NodeInfo, 'peerId' | 'incarnation' | 'seq' | 'sentAt'>;
+/** What a node says about itself in each heartbeat; the link adds peerId, multiaddrs, incarnation, seq and sentAt. */
+export type SelfDescription = Omit<NodeInfo, 'peerId' | 'multiaddrs' | 'incarnation' | 'seq' | 'sentAt'>;
