@@ -1,9 +1,11 @@
 /**
  * The edge node's own page (served at `/` by a node): `/?meeting=ID` asks for a name and gets a token from the dev
  * server's `/dev/token`; a link carrying `#token=...` (and `&node=ws://...` when the node is not this origin) joins
- * at once.
+ * at once. `&nodes=ws://a,ws://b` lists other nodes of the cluster to reconnect to (same token) when this one goes
+ * away; without a control plane that is where a lost node's participants go.
  */
 import { $ } from './dom.js';
+import type { Rejoin } from './meeting-client.js';
 import { configureMeetingUi, installHooks, joinFailed, joinMeeting } from './meeting-ui.js';
 
 async function devToken(meetingId: string, name: string): Promise<string> {
@@ -33,8 +35,13 @@ export function startEdgeApp(): void {
   meetingInput.value = query.get('meeting') ?? '';
   $<HTMLInputElement>('join-name').value = query.get('name') ?? localStorage.getItem('meshmeet.name') ?? '';
 
+  const others = (hash.get('nodes') ?? '').split(',').filter(Boolean);
   const join = async (meetingId: string, token: string) => {
-    await joinMeeting({ meetingId, token, nodeUrl, media });
+    const rejoin: Rejoin | undefined = others.length === 0 ? undefined : async ({ failedUrl, attempt }) => {
+      const candidates = [nodeUrl, ...others].filter((u) => u !== failedUrl);
+      return { nodeUrl: candidates[(attempt - 1) % candidates.length]!, token };
+    };
+    await joinMeeting({ meetingId, token, nodeUrl, media, rejoin });
   };
 
   $('join-form').addEventListener('submit', (e) => {

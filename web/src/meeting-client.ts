@@ -5,7 +5,7 @@
  */
 import { Device, types } from 'mediasoup-client';
 import type { ParticipantInfo, ProducerInfo, ProducerSource } from '../../edge-node/protocol/signalling.js';
-import { PROTOCOL_VERSION } from '../../edge-node/protocol/signalling.js';
+import { CloseCodes, PROTOCOL_VERSION } from '../../edge-node/protocol/signalling.js';
 import { SignallingClient, type CloseInfo } from './signalling-client.js';
 
 export interface RemoteTrack {
@@ -29,7 +29,30 @@ type ClientEvents = {
   localChanged: () => void;
   hostAction: (action: 'mute' | 'stopVideo' | 'stopScreen') => void;
   disconnected: (info: CloseInfo) => void;
+  /** The node went away or asked us to move: reconnecting elsewhere, local tracks kept. */
+  reconnecting: (reason: string) => void;
+  /** Back in the meeting on `nodeUrl`, local tracks republished. */
+  reconnected: (nodeUrl: string) => void;
 };
+
+/** Where to go next when the node is lost: a node URL and a join token for it (e.g. POST /meetings/:id/join again). */
+export type Rejoin = (hint: { failedUrl: string; reason: string; attempt: number }) => Promise<{ nodeUrl: string; token: string }>;
+
+export interface MeetingClientOptions {
+  meetingId: string;
+  /** ws(s) base URL of the node `signalling` is connected to, and the token it was given. */
+  nodeUrl: string;
+  token: string;
+  /** Without it, a lost node ends the meeting for this client (the `disconnected` event). */
+  rejoin?: Rejoin;
+  /** Give up reconnecting after this long (ms); default 45 s. */
+  giveUpAfterMs?: number;
+  /** Opens a signalling connection (tests pass one over `ws`). */
+  connect?: (nodeUrl: string, meetingId: string, token: string) => SignallingClient;
+}
+
+/** Close codes after which the client looks for another node; the others (removed, ended, replaced, bad token) are final. */
+const MOVE_CODES: ReadonlySet<number> = new Set([CloseCodes.nodeShutdown, CloseCodes.redirected, 1001, 1006, 1011, 1012, 1013, 1014]);
 
 /** Camera simulcast: three spatial layers (the server picks one per viewer), three temporal layers each. */
 const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
@@ -50,8 +73,17 @@ export class MeetingClient {
   private readonly handlers = new Map<keyof ClientEvents, Set<(...args: never[]) => void>>();
   private readonly consumers = new Map<string, types.Consumer>();
   private left = false;
+  private moving = false;
 
-  constructor(readonly signalling: SignallingClient) {}
+  constructor(
+    public signalling: SignallingClient,
+    private readonly options: MeetingClientOptions | null = null,
+  ) {}
+
+  /** The node this client is connected to (ws(s) base URL), when known. */
+  get nodeUrl(): string | null {
+    return this.options?.nodeUrl ?? null;
+  }
 
   on<K extends keyof ClientEvents>(event: K, fn: ClientEvents[K]): void {
     let set = this.handlers.get(event);
@@ -68,7 +100,8 @@ export class MeetingClient {
     const s = this.signalling;
     this.listen();
     const { rtpCapabilities } = await s.request('getRouterRtpCapabilities', {});
-    await this.device.load({ routerRtpCapabilities: rtpCapabilities as unknown as types.RtpCapabilities });
+    // Every node of a cluster has the same router codecs: a device loaded on one node works on the next.
+    if (!this.device.loaded) await this.device.load({ routerRtpCapabilities: rtpCapabilities as unknown as types.RtpCapabilities });
     const joined = await s.request('join', {
       protocolVersion: PROTOCOL_VERSION,
       rtpCapabilities: this.device.rtpCapabilities as unknown as Record<string, unknown>,
@@ -119,10 +152,67 @@ export class MeetingClient {
       this.activeSpeakerId = participantId;
       this.emit('activeSpeaker', participantId);
     });
+    s.on('redirect', ({ nodeUrl, reason }) => {
+      if (s === this.signalling) void this.move(reason, nodeUrl);
+    });
     s.onClose((info) => {
+      if (s !== this.signalling || this.moving) return; // an old connection, closed by our own move
+      if (!this.left && this.options?.rejoin && MOVE_CODES.has(info.code)) return void this.move(`connection closed (${info.code})`, null);
       if (!this.left) this.emit('disconnected', info);
       this.closeMedia();
     });
+  }
+
+  /**
+   * Moves to another node, keeping the local tracks: to `nodeUrl` (a redirect) with the same token, or where
+   * `rejoin` says. Retries with a growing pause until `giveUpAfterMs`, then gives up with `disconnected`.
+   */
+  private async move(reason: string, nodeUrl: string | null): Promise<void> {
+    const o = this.options;
+    if (this.moving || this.left || !o) return;
+    this.moving = true;
+    this.emit('reconnecting', reason);
+    const keep = [...this.local].map(([source, p]) => ({ source, track: p.track, paused: p.paused }));
+    const old = this.signalling;
+    this.closeMedia(false);
+    old.close();
+    const connect = o.connect ?? ((url, meetingId, token) => SignallingClient.connect(url, meetingId, token));
+    const until = Date.now() + (o.giveUpAfterMs ?? 45_000);
+    let next: { nodeUrl: string; token: string } | null = nodeUrl ? { nodeUrl, token: o.token } : null;
+    let lastError = reason;
+    for (let attempt = 1; Date.now() < until && !this.left; attempt++) {
+      let s: SignallingClient | null = null;
+      try {
+        const target = next ?? (o.rejoin ? await o.rejoin({ failedUrl: o.nodeUrl, reason: lastError, attempt }) : null);
+        if (!target) break;
+        next = null;
+        s = connect(target.nodeUrl, o.meetingId, target.token);
+        const redirected = s;
+        s.on('redirect', (r) => r.nodeUrl && redirected !== this.signalling && (next = { nodeUrl: r.nodeUrl, token: target.token }));
+        this.signalling = s;
+        o.nodeUrl = target.nodeUrl;
+        o.token = target.token;
+        this.participants.clear();
+        this.emit('participants');
+        await this.join();
+        for (const k of keep) {
+          if (!k.track || k.track.readyState !== 'live') continue;
+          await this.publish(k.source, k.track);
+          if (k.paused) await this.setPaused(k.source, true);
+        }
+        this.moving = false;
+        this.emit('reconnected', target.nodeUrl);
+        return;
+      } catch (err) {
+        lastError = (err as Error).message;
+        this.closeMedia(false);
+        s?.close();
+        if (!next) await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 3000)));
+      }
+    }
+    this.moving = false;
+    for (const k of keep) k.track?.stop();
+    if (!this.left) this.emit('disconnected', { code: CloseCodes.nodeShutdown, reason: `could not reconnect: ${lastError}`.slice(0, 200) });
   }
 
   private async createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
@@ -209,6 +299,8 @@ export class MeetingClient {
     const vp8 = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
     const producer = await this.sendTransport.produce({
       track,
+      // The track outlives its producer: a move to another node republishes it.
+      stopTracks: false,
       appData: { source },
       ...(source === 'camera' ? { encodings: CAMERA_ENCODINGS, codec: vp8, codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
       ...(source === 'screen' ? { codec: vp8, encodings: [{ maxBitrate: 2_500_000 }] } : {}),
@@ -268,10 +360,10 @@ export class MeetingClient {
     this.closeMedia();
   }
 
-  private closeMedia(): void {
+  private closeMedia(stopTracks = true): void {
     for (const p of this.local.values()) {
       p.close();
-      p.track?.stop();
+      if (stopTracks) p.track?.stop();
     }
     this.local.clear();
     this.sendTransport?.close();

@@ -7,7 +7,7 @@
 import type { ProducerSource } from '../../edge-node/protocol/signalling.js';
 import { CloseCodes } from '../../edge-node/protocol/signalling.js';
 import { $, h } from './dom.js';
-import { MeetingClient, type RemoteTrack } from './meeting-client.js';
+import { MeetingClient, type Rejoin, type RemoteTrack } from './meeting-client.js';
 import { SignallingClient, type CloseInfo } from './signalling-client.js';
 
 /** Chat helpers for tests (portal mode only; absent on the edge). */
@@ -56,6 +56,8 @@ export interface JoinOptions {
   startMuted?: boolean;
   /** Capture camera and microphone (default true). */
   media?: boolean;
+  /** Where to reconnect when the node goes away (keeps camera and microphone); without it the meeting ends here. */
+  rejoin?: Rejoin;
 }
 
 let client: MeetingClient | null = null;
@@ -101,7 +103,7 @@ export function closeMessage(info: CloseInfo): string {
 export async function joinMeeting(o: JoinOptions): Promise<MeetingClient> {
   window.meshmeet.timing.joinStart = performance.now();
   const signalling = SignallingClient.connect(o.nodeUrl, o.meetingId, o.token);
-  const c = new MeetingClient(signalling);
+  const c = new MeetingClient(signalling, { meetingId: o.meetingId, nodeUrl: o.nodeUrl, token: o.token, rejoin: o.rejoin });
   client = c;
   wire(c);
   try {
@@ -175,6 +177,12 @@ function wire(c: MeetingClient): void {
     const what = { mute: 'muted you', stopVideo: 'stopped your video', stopScreen: 'stopped your screen share' }[action];
     status(`A host ${what}.`);
     if (action === 'stopVideo') document.querySelector('.tile.self')?.remove();
+  });
+  c.on('reconnecting', () => status('Reconnecting to the meeting…'));
+  c.on('reconnected', () => {
+    status('');
+    renderParticipants();
+    renderControls();
   });
   c.on('disconnected', (info) => {
     if (client !== c) return;
