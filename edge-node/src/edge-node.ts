@@ -52,6 +52,8 @@ export class EdgeNode {
   private readonly meshMeetings = new Map<string, MeshMeeting>();
   private stopping = false;
   private draining = false;
+  /** The HTTP URL once bound (kept after stop, for the last heartbeats). */
+  private boundUrl: string | null = null;
   private cpu = { value: 0, at: 0, used: 0, timer: null as NodeJS.Timeout | null };
 
   constructor(private readonly options: EdgeNodeOptions) {
@@ -91,6 +93,7 @@ export class EdgeNode {
       });
     });
     this.server = server;
+    this.boundUrl = this.url;
     this.options.mesh?.serve((from, req) => this.servePipe(from, req));
     this.cpu.timer = setInterval(() => void this.sampleCpu(), 2000).unref();
     this.log.info({ url: this.url, workers: this.config.workers, mesh: !!this.options.mesh }, 'edge node listening');
@@ -120,7 +123,7 @@ export class EdgeNode {
       region: this.config.region,
       latitude: this.config.latitude,
       longitude: this.config.longitude,
-      signallingUrl: this.config.publicUrl ?? (this.server ? this.url : `http://${this.config.httpHost}:${this.config.httpPort}`),
+      signallingUrl: this.config.publicUrl ?? this.boundUrl ?? `http://${this.config.httpHost}:${this.config.httpPort}`,
       mediaAddress: this.config.rtcAnnouncedIp,
       capacity: { participants: this.config.capacity },
       load: { participants, consumers, cpu: this.cpu.value },
