@@ -74,6 +74,8 @@ export class MeetingClient {
   private readonly consumers = new Map<string, types.Consumer>();
   private left = false;
   private moving = false;
+  /** Producers announced and not closed: a retried consume gives up on one that closed meanwhile. */
+  private readonly offered = new Set<string>();
 
   constructor(
     public signalling: SignallingClient,
@@ -112,7 +114,27 @@ export class MeetingClient {
     this.emit('participants');
     this.recvTransport = await this.createTransport('recv');
     if (joined.self.role !== 'attendee') this.sendTransport = await this.createTransport('send');
-    await Promise.all(joined.producers.map((p) => this.consume(p)));
+    await Promise.all(joined.producers.map((p) => this.consumeSoon(p)));
+  }
+
+  /**
+   * Consumes a producer, trying again a few times when the node cannot get it yet (a producer on another node whose
+   * pipe is being built, or whose node just died): a failure here never fails the join.
+   */
+  private async consumeSoon(p: ProducerInfo): Promise<void> {
+    const s = this.signalling;
+    this.offered.add(p.id);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.consume(p);
+      } catch (err) {
+        if (attempt >= 4 || s !== this.signalling || !this.offered.has(p.id) || (err as { code?: string }).code === 'closed') {
+          console.warn('consume failed', p.id, (err as Error).message);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 700 * attempt));
+      }
+    }
   }
 
   private listen(): void {
@@ -127,7 +149,8 @@ export class MeetingClient {
       if (this.activeSpeakerId === participantId) this.activeSpeakerId = null;
       this.emit('participants');
     });
-    s.on('newProducer', (p) => void this.consume(p).catch((err) => console.warn('consume failed', err)));
+    s.on('newProducer', (p) => void this.consumeSoon(p));
+    s.on('producerClosed', ({ producerId }) => this.offered.delete(producerId));
     s.on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
     s.on('producerPaused', ({ producerId }) => this.setRemotePaused(producerId, true));
     s.on('producerResumed', ({ producerId }) => this.setRemotePaused(producerId, false));

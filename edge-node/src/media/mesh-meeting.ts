@@ -112,6 +112,9 @@ export class MeshMeeting implements RemoteProducers {
       // A late joiner gets a picture at once (the origin coalesces requests by keyFrameRequestDelay).
       if (producer.kind === 'video') pipe.requestKeyFrame(entry.info.id);
       return producer;
+    }, (err: Error) => {
+      this.o.log.warn({ err: err.message, producer: entry.info.id, peer }, 'pipe failed');
+      throw err;
     });
   }
 
