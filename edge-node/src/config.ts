@@ -42,6 +42,8 @@ export const EdgeConfig = z
     publicUrl: z.url().optional(),
     /** A pipe from another node that nobody here consumes closes after this long (ms). */
     pipeIdleMs: z.coerce.number().int().min(0).default(5000),
+    /** Participants on one router (one worker) before a meeting spreads to another worker (pipeToRouter). */
+    routerParticipants: z.coerce.number().int().min(1).default(100),
     /** How long drain() waits for participants to move before it stops the node (ms). */
     drainTimeoutMs: z.coerce.number().int().min(0).default(30_000),
   })
@@ -84,6 +86,7 @@ const ENV: Record<keyof EdgeConfigInput, string> = {
   publicUrl: 'EDGE_PUBLIC_URL',
   pipeIdleMs: 'EDGE_PIPE_IDLE_MS',
   drainTimeoutMs: 'EDGE_DRAIN_TIMEOUT_MS',
+  routerParticipants: 'EDGE_ROUTER_PARTICIPANTS',
 };
 export const CONFIG_ENV = ENV;
 

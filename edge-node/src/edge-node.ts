@@ -21,7 +21,7 @@ import { commandTargets } from './media/host-commands.js';
 import { Meeting } from './media/meeting.js';
 import { MeshMeeting } from './media/mesh-meeting.js';
 import type { MeshLink, SelfDescription } from './mesh/link.js';
-import { WorkerPool } from './media/worker-pool.js';
+import { WorkerPool, type WorkerEntry } from './media/worker-pool.js';
 import { createMetrics, type EdgeMetrics } from './metrics.js';
 import { Session } from './signalling/session.js';
 
@@ -102,6 +102,11 @@ export class EdgeNode {
   /** The mesh link, if any. */
   get mesh(): MeshLink | undefined {
     return this.options.mesh;
+  }
+
+  /** A meeting open on this node (tests and the bench read it). */
+  meetingOf(meetingId: string): Meeting | undefined {
+    return this.meetings.get(meetingId);
   }
 
   /** This node's part of a meeting as joined to the mesh (tests and the bench read its pipe counts). */
@@ -326,7 +331,8 @@ export class EdgeNode {
     if (!pending) {
       const pool = this.pool!;
       const entry = pool.reserve();
-      pending = Meeting.create(id, entry, this.config, this.log)
+      const spread = { perRouter: this.config.routerParticipants, reserve: (ex: ReadonlySet<number>) => pool.reserveOther(ex), release: (e: WorkerEntry) => pool.release(e) };
+      pending = Meeting.create(id, entry, this.config, this.log, spread)
         .then((m) => {
           this.meetings.set(id, m);
           const mesh = this.options.mesh;

@@ -121,10 +121,10 @@ describe('a meeting across two nodes (loopback mesh)', { timeout: 180_000 }, () 
 
   test('a dead peer: its participants leave, its pipes close', async () => {
     const frank = await join(a, 'frank');
+    const seen = record(frank);
     const gina = await join(b, 'gina');
     const send = (await gina.request('createTransport', { direction: 'send' })).id;
     const ginaMic = (await gina.request('produce', { transportId: send, kind: 'audio', source: 'mic', rtpParameters: opusRtpParameters(3333) })).producerId;
-    const seen = record(frank);
     await waitFor('gina\'s mic offered at node-a', () => seen.has('newProducer', (d) => d.id === ginaMic));
     await frank.request('consume', { transportId: await recvTransport(frank), producerId: ginaMic });
     assert.equal(outbound(b, 'node-a'), 1);

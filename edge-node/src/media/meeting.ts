@@ -33,6 +33,21 @@ export interface RemoteProducers {
   idle(producerId: string): void;
 }
 
+/** How a meeting spreads over this node's workers when one router holds `perRouter` participants. */
+export interface SpreadOptions {
+  perRouter: number;
+  /** A live worker that the meeting does not use yet (counted there at once), or null. */
+  reserve: (exclude: ReadonlySet<number>) => WorkerEntry | null;
+  release: (entry: WorkerEntry) => void;
+}
+
+/** One router of the meeting on one worker (the first is the main one: observers, pipes to other nodes). */
+interface RouterSlot {
+  router: types.Router;
+  entry: WorkerEntry;
+  participants: number;
+}
+
 type MeetingEvents = {
   close: [];
   /** This node's part of the meeting changed (participants, their producers, the loudest local speaker). */
@@ -50,6 +65,11 @@ export class Meeting extends EventEmitter<MeetingEvents> {
   localSpeaker: SpeakerReport | null = null;
   private remoteSpeakers: SpeakerReport[] = [];
   private readonly levels = new Map<string, number>();
+  private readonly slots: RouterSlot[];
+  private readonly slotOf = new Map<string, RouterSlot>();
+  private placing: Promise<unknown> = Promise.resolve();
+  /** pipeToRouter calls so far (producers piped between this node's workers), for tests. */
+  workerPipes = 0;
   private closed = false;
 
   private constructor(
@@ -60,8 +80,10 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     private readonly volumes: types.AudioLevelObserver,
     private readonly transportOptions: TransportOptions,
     private readonly log: Logger,
+    private readonly spread: SpreadOptions | null,
   ) {
     super();
+    this.slots = [{ router, entry, participants: 0 }];
     router.observer.once('close', () => this.close());
     speakers.on('dominantspeaker', ({ producer }) => {
       const participantId = (producer.appData as unknown as ProducerMeta).participantId;
@@ -100,11 +122,74 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     });
   }
 
-  static async create(id: string, entry: WorkerEntry, opts: TransportOptions, log: Logger): Promise<Meeting> {
+  static async create(id: string, entry: WorkerEntry, opts: TransportOptions, log: Logger, spread: SpreadOptions | null = null): Promise<Meeting> {
     const router = await entry.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { meetingId: id } });
     const speakers = await router.createActiveSpeakerObserver({ interval: 300 });
     const volumes = await router.createAudioLevelObserver({ interval: 1000, maxEntries: 4, threshold: -70 });
-    return new Meeting(id, router, entry, speakers, volumes, opts, log.child({ meeting: id, worker: entry.index }));
+    return new Meeting(id, router, entry, speakers, volumes, opts, log.child({ meeting: id, worker: entry.index }), spread);
+  }
+
+  /** Workers this meeting uses (one router each). */
+  get workers(): number[] {
+    return this.slots.map((s) => s.entry.index);
+  }
+
+  /** The worker a local participant's transports are on. */
+  workerOf(participantId: string): number | undefined {
+    return this.slotOf.get(participantId)?.entry.index;
+  }
+
+  /**
+   * The router for a new participant: the least loaded one under `perRouter`; when all are full, a router on a worker
+   * the meeting does not use yet (mediasoup 3.12 producer ids are unique per worker: one router per worker); when
+   * there is none, the least loaded.
+   */
+  private place(): Promise<RouterSlot> {
+    // One placement at a time: two joins must not open two routers on one worker.
+    const next = this.placing.then(() => this.placeNow());
+    this.placing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async placeNow(): Promise<RouterSlot> {
+    const least = () => this.slots.reduce((x, y) => (y.participants < x.participants ? y : x));
+    const spread = this.spread;
+    if (!spread || least().participants < spread.perRouter) return least();
+    const entry = spread.reserve(new Set(this.slots.map((s) => s.entry.index)));
+    if (!entry) return least();
+    try {
+      const router = await entry.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { meetingId: this.id } });
+      if (this.closed) {
+        router.close();
+        throw new SignallingError('not_found', 'meeting closed');
+      }
+      const slot: RouterSlot = { router, entry, participants: 0 };
+      this.slots.push(slot);
+      router.observer.once('close', () => {
+        const i = this.slots.indexOf(slot);
+        if (i > 0) this.slots.splice(i, 1);
+        spread.release(entry);
+      });
+      this.log.info({ worker: entry.index, routers: this.slots.length }, 'meeting spread to another worker');
+      return slot;
+    } catch (err) {
+      if (!this.slots.some((s) => s.entry === entry)) spread.release(entry);
+      throw err;
+    }
+  }
+
+  /** The router a participant's media is on. */
+  private slot(p: Participant): RouterSlot {
+    return this.slotOf.get(p.id) ?? this.slots[0]!;
+  }
+
+  /** A producer on router `from` piped to router `to` (mediasoup's pipeToRouter, between two workers of this node). */
+  private async pipeBetween(producer: types.Producer, fromRouterId: string, to: types.Router): Promise<types.Producer> {
+    const from = this.slots.find((s) => s.router.id === fromRouterId);
+    if (!from) throw new SignallingError('not_found', `producer '${producer.id}' is gone`);
+    this.workerPipes++;
+    const { pipeProducer } = await from.router.pipeToRouter({ producerId: producer.id, router: to, enableRtx: true });
+    return pipeProducer!;
   }
 
   get isClosed(): boolean {
@@ -162,9 +247,13 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     return this.producers.infos();
   }
 
-  join(p: Participant, rtpCapabilities: types.RtpCapabilities): void {
+  async join(p: Participant, rtpCapabilities: types.RtpCapabilities): Promise<void> {
     if (this.closed) throw new SignallingError('not_found', 'meeting closed');
     if (p.joined) throw new SignallingError('already_joined', 'already joined');
+    const slot = await this.place();
+    if (this.closed || p.isClosed) throw new SignallingError('not_found', 'meeting closed');
+    slot.participants++;
+    this.slotOf.set(p.id, slot);
     p.rtpCapabilities = rtpCapabilities;
     p.joinedAt = Date.now();
     this.local.set(p.id, p);
@@ -181,6 +270,13 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     }
     this.local.delete(p.id);
     p.close(); // closes its producers: the registry announces producerClosed, consumers elsewhere close
+    const slot = this.slotOf.get(p.id);
+    this.slotOf.delete(p.id);
+    if (slot) {
+      slot.participants--;
+      // An extra router nobody is on any more gives its worker back (its pipe producers close with it).
+      if (slot.participants === 0 && slot !== this.slots[0]) slot.router.close();
+    }
     if (this.localSpeaker?.participantId === p.id) this.localSpeaker = null;
     this.levels.delete(p.id);
     if (this.activeSpeakerId === p.id) this.setActiveSpeaker(null);
@@ -204,8 +300,9 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     if (direction === 'send' && p.role === 'attendee') {
       throw new SignallingError('forbidden', 'attendees cannot send media');
     }
-    const t = await this.router.createWebRtcTransport<TransportMeta>({
-      webRtcServer: this.entry.webRtcServer,
+    const slot = this.slot(p);
+    const t = await slot.router.createWebRtcTransport<TransportMeta>({
+      webRtcServer: slot.entry.webRtcServer,
       enableUdp: !forceTcp,
       enableTcp: true,
       preferUdp: !forceTcp,
@@ -240,11 +337,16 @@ export class Meeting extends EventEmitter<MeetingEvents> {
       }),
     );
     p.addProducer(producer);
+    const routerId = this.slot(p).router.id;
+    this.producers.addLocal(producer, routerId);
     if (d.kind === 'audio') {
+      // The observers are on the main router: audio from another worker is piped there first.
+      if (routerId !== this.router.id) {
+        await this.producers.onRouter(producer.id, this.router.id, (prod) => this.pipeBetween(prod, routerId, this.router)).catch(() => undefined);
+      }
       await this.speakers.addProducer({ producerId: producer.id }).catch(() => undefined);
       await this.volumes.addProducer({ producerId: producer.id }).catch(() => undefined);
     }
-    this.producers.addLocal(producer);
     return producer;
   }
 
@@ -263,7 +365,12 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     if (entry.info.participantId === p.id) throw new SignallingError('bad_request', 'cannot consume your own producer');
     if (p.consumerOf(producerId)) throw new SignallingError('bad_request', `already consuming '${producerId}'`);
     await this.producerHere(entry);
-    if (!p.rtpCapabilities || !this.router.canConsume({ producerId, rtpCapabilities: p.rtpCapabilities })) {
+    const target = this.slot(p).router;
+    await this.producers.onRouter(producerId, target.id, (prod) => this.pipeBetween(prod, this.producers.get(producerId)!.routerId!, target))
+      .catch((err: Error) => {
+        throw new SignallingError('media_error', `cannot bring producer '${producerId}' to your worker: ${err.message}`.slice(0, 300));
+      });
+    if (!p.rtpCapabilities || !target.canConsume({ producerId, rtpCapabilities: p.rtpCapabilities })) {
       throw new SignallingError('media_error', 'your RTP capabilities cannot receive this producer');
     }
     const consumer = await mediaCall(() =>
@@ -291,7 +398,7 @@ export class Meeting extends EventEmitter<MeetingEvents> {
       const pipe = await this.remote.pipe(entry).catch((err: Error) => {
         throw new SignallingError('media_error', `cannot bring producer '${entry.info.id}' from node ${entry.origin.type === 'node' ? entry.origin.nodeId : ''}: ${err.message}`.slice(0, 300));
       });
-      this.producers.attachPipe(entry.info.id, pipe);
+      this.producers.attachPipe(entry.info.id, pipe, this.router.id);
       if (this.producers.get(entry.info.id)?.producer !== pipe) throw new SignallingError('not_found', `producer '${entry.info.id}' closed`);
       return pipe;
     }
@@ -381,6 +488,7 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     this.local.clear();
     this.producers.clear();
     this.remoteParticipants.clear();
+    for (const s of this.slots.slice(1)) s.router.close();
     this.router.close();
     this.log.info('meeting closed on this node');
     this.emit('close');

@@ -17,8 +17,10 @@ export type ProducerOrigin =
 export interface ProducerEntry {
   readonly info: Readonly<ProducerInfo>;
   readonly origin: ProducerOrigin;
-  /** The mediasoup producer on this meeting's router: the participant's own, or a pipe producer (null until piped). */
+  /** The mediasoup producer on this node: the participant's own, or a pipe producer from another node (null until piped). */
   readonly producer: types.Producer<ProducerMeta> | null;
+  /** The router (worker) that `producer` is on; other routers of the meeting get a pipe producer of it (`onRouter`). */
+  readonly routerId: string | null;
 }
 
 type RegistryEvents = {
@@ -32,6 +34,9 @@ interface MutableEntry {
   info: ProducerInfo;
   origin: ProducerOrigin;
   producer: types.Producer<ProducerMeta> | null;
+  routerId: string | null;
+  /** Pipe producers of `producer` on the meeting's other routers (other workers of this node), one per router. */
+  copies: Map<string, Promise<types.Producer>>;
 }
 
 export class ProducerRegistry extends EventEmitter<RegistryEvents> {
@@ -54,8 +59,8 @@ export class ProducerRegistry extends EventEmitter<RegistryEvents> {
   }
 
   /** Registers a producer of a participant on this node; its close and pause/resume update the entry. */
-  addLocal(producer: types.Producer<ProducerMeta>): void {
-    const entry: MutableEntry = { info: infoOf(producer), origin: { type: 'local' }, producer };
+  addLocal(producer: types.Producer<ProducerMeta>, routerId: string): void {
+    const entry: MutableEntry = { info: infoOf(producer), origin: { type: 'local' }, producer, routerId, copies: new Map() };
     this.entries.set(producer.id, entry);
     producer.observer.on('pause', () => this.setPaused(producer.id, true));
     producer.observer.on('resume', () => this.setPaused(producer.id, false));
@@ -77,7 +82,7 @@ export class ProducerRegistry extends EventEmitter<RegistryEvents> {
     for (const { nodeId, ...info } of remote) {
       const e = this.entries.get(info.id);
       if (!e) {
-        const entry: MutableEntry = { info, origin: { type: 'node', nodeId }, producer: null };
+        const entry: MutableEntry = { info, origin: { type: 'node', nodeId }, producer: null, routerId: null, copies: new Map() };
         this.entries.set(info.id, entry);
         this.emit('added', entry);
       } else if (e.origin.type === 'node') {
@@ -88,15 +93,42 @@ export class ProducerRegistry extends EventEmitter<RegistryEvents> {
   }
 
   /** Attaches the pipe producer that carries a remote entry on this node; it follows the entry's paused state. */
-  attachPipe(id: string, pipe: types.Producer<ProducerMeta>): boolean {
+  attachPipe(id: string, pipe: types.Producer<ProducerMeta>, routerId: string): boolean {
     const e = this.entries.get(id);
     if (!e || e.origin.type !== 'node' || e.producer) return false;
     e.producer = pipe;
+    e.routerId = routerId;
     pipe.observer.once('close', () => {
-      if (e.producer === pipe) e.producer = null;
+      if (e.producer !== pipe) return;
+      e.producer = null;
+      e.routerId = null;
     });
     if (pipe.paused !== e.info.paused) void (e.info.paused ? pipe.pause() : pipe.resume()).catch(() => undefined);
     return true;
+  }
+
+  /**
+   * The entry's producer on router `routerId`: its own when it is there, else one pipe producer per (producer,
+   * router), made once by `pipe` (mediasoup's pipeToRouter; it follows the original's pause, resume and close).
+   */
+  async onRouter(id: string, routerId: string, pipe: (producer: types.Producer<ProducerMeta>) => Promise<types.Producer>): Promise<types.Producer> {
+    const e = this.entries.get(id);
+    if (!e?.producer) throw new Error(`producer '${id}' is not on this node`);
+    if (e.routerId === routerId) return e.producer;
+    let copy = e.copies.get(routerId);
+    if (!copy) {
+      const made = pipe(e.producer);
+      copy = made;
+      e.copies.set(routerId, made);
+      made.then((c) => c.observer.once('close', () => e.copies.get(routerId) === made && e.copies.delete(routerId)),
+        () => e.copies.get(routerId) === made && e.copies.delete(routerId));
+    }
+    return copy;
+  }
+
+  /** Pipe producers between this node's workers, per producer (tests read it). */
+  copyCount(id: string): number {
+    return this.entries.get(id)?.copies.size ?? 0;
   }
 
   private setPaused(id: string, paused: boolean): void {

@@ -94,6 +94,15 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return entry;
   }
 
+  /** A live worker not in `exclude` (the fewest meetings first), counted there at once; null when there is none. */
+  reserveOther(exclude: ReadonlySet<number>): WorkerEntry | null {
+    const free = this.entries.filter((e) => !e.worker.closed && !exclude.has(e.index));
+    if (free.length === 0) return null;
+    const entry = free.reduce((a, b) => (b.meetings < a.meetings ? b : a));
+    entry.meetings++;
+    return entry;
+  }
+
   release(entry: WorkerEntry): void {
     entry.meetings = Math.max(0, entry.meetings - 1);
   }

@@ -99,9 +99,9 @@ export class Session {
 
   private readonly handlers: { [M in Method]: Handler<M> } = {
     getRouterRtpCapabilities: () => ({ rtpCapabilities: this.meeting.router.rtpCapabilities as Record<string, unknown> }),
-    join: (d) => {
+    join: async (d) => {
       const p = this.participant;
-      this.meeting.join(p, d.rtpCapabilities as unknown as types.RtpCapabilities);
+      await this.meeting.join(p, d.rtpCapabilities as unknown as types.RtpCapabilities);
       return {
         self: p.info,
         meetingId: this.meeting.id,
