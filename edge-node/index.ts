@@ -10,3 +10,4 @@ export type { MeshLink, MeshLinkEvents, LocalShard, SelfDescription } from './sr
 export { GossipMesh, PipeRequestError, type GossipMeshOptions } from './src/mesh/gossip-mesh.js';
 export { ClusterView, type ClusterViewEvents, type ClusterViewOptions, type ClusterViewStats } from './src/mesh/cluster-view.js';
 export { ClusterKeyError, generateClusterKey, parseClusterKey, readClusterKey, writeClusterKey } from './src/mesh/cluster-key.js';
+export { startNode, type RunningNode, type StartFlags } from './src/cli/node-start.js';

@@ -77,6 +77,15 @@ export class GossipMesh extends EventEmitter<MeshLinkEvents> implements MeshLink
   #describe: (() => SelfDescription) | null;
   readonly #timers: NodeJS.Timeout[] = [];
   #stopped = false;
+  #eagerHeartbeat: NodeJS.Timeout | null = null;
+  readonly #onSubscription = (evt: CustomEvent<{ subscriptions: { topic: string; subscribe: boolean }[] }>) => {
+    if (!evt.detail.subscriptions.some((s) => s.topic === TOPICS.heartbeat && s.subscribe) || this.#eagerHeartbeat) return;
+    // Coalesced: a node joining a large cluster sees many subscriptions at once.
+    this.#eagerHeartbeat = setTimeout(() => {
+      this.#eagerHeartbeat = null;
+      void this.#heartbeat();
+    }, 50);
+  };
 
   private constructor(
     libp2p: MeshLibp2p,
@@ -124,6 +133,9 @@ export class GossipMesh extends EventEmitter<MeshLinkEvents> implements MeshLink
       maxInboundStreams: MAX_PIPE_STREAMS,
       maxOutboundStreams: MAX_PIPE_STREAMS,
     });
+    // A new neighbour subscribed to heartbeats: tell it about this node now rather than at the next tick (a joining
+    // node learns its neighbours, and they learn it, without waiting a heartbeat interval).
+    this.libp2p.services.pubsub.addEventListener('subscription-change', this.#onSubscription);
     const interval = this.options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
     this.#timers.push(setInterval(() => void this.#heartbeat(), interval));
     this.#timers.push(setInterval(() => this.#pruneOwnTombstones(), 5_000));
@@ -339,6 +351,8 @@ export class GossipMesh extends EventEmitter<MeshLinkEvents> implements MeshLink
     if (this.#stopped) return;
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
+    if (this.#eagerHeartbeat) clearTimeout(this.#eagerHeartbeat);
+    this.libp2p.services.pubsub.removeEventListener('subscription-change', this.#onSubscription);
     await this.view.close();
     await this.libp2p.unhandle(PIPE_PROTOCOL).catch(() => undefined);
     await this.libp2p.stop();
