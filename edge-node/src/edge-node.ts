@@ -95,6 +95,7 @@ export class EdgeNode {
     this.server = server;
     this.boundUrl = this.url;
     this.options.mesh?.serve((from, req) => this.servePipe(from, req));
+    this.options.mesh?.on('revocation', (command) => void this.applyRevocation(command));
     this.cpu.timer = setInterval(() => void this.sampleCpu(), 2000).unref();
     this.log.info({ url: this.url, workers: this.config.workers, mesh: !!this.options.mesh }, 'edge node listening');
   }
@@ -150,6 +151,19 @@ export class EdgeNode {
     }
     this.cpu.at = now;
     this.cpu.used = used;
+  }
+
+  /** A host command (remove, end) gossiped by the control plane: verified like `POST /commands`, then carried out here. */
+  private async applyRevocation(command: string): Promise<void> {
+    const check = await this.verifier!.verifyCommand(command).catch(() => null);
+    if (!check?.ok) {
+      this.metrics.rejected.inc({ reason: 'bad_revocation' });
+      return;
+    }
+    const { mtg, cmd } = check.claims;
+    if (cmd.act !== 'remove' && cmd.act !== 'end') return;
+    const result = await this.applyCommand(mtg, cmd);
+    if (result.affected > 0) this.log.info({ meeting: mtg, command: cmd, ...result }, 'revocation from the mesh');
   }
 
   /** Answers a peer's pipe request by handing it to the meeting it names. */

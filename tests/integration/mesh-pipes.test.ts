@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { mintCommand } from '../../edge-node/index.js';
 import { CloseCodes, type EventData, type EventName } from '../../edge-node/protocol/signalling.js';
 import type { SignallingClient } from '../../web/src/signalling-client.js';
 import { startEdge, waitFor, type TestEdge } from '../helpers/edge.js';
@@ -145,6 +146,14 @@ describe('redirects', { timeout: 120_000 }, () => {
   after(async () => {
     await b?.stop();
     await a?.stop();
+  });
+
+  test('a host command gossiped as a revocation is carried out on the node that holds the target', async () => {
+    const target = await joinAs(b.wsUrl, 'rv', await b.token({ meetingId: 'rv', participantId: 'mallory' }));
+    const code = new Promise<number>((resolve) => target.onClose((i) => resolve(i.code)));
+    mesh.get('node-b')!.emit('revocation', 'not-a-token'); // a bad record is dropped, nothing happens
+    mesh.get('node-b')!.emit('revocation', await mintCommand(a.keys, 'rv', { act: 'remove', target: 'mallory' }));
+    assert.equal(await code, CloseCodes.removed);
   });
 
   test('a full node sends the joiner to a peer; a draining node moves everyone, then stops', async () => {
