@@ -62,6 +62,7 @@ export class EdgeNode {
       pool: () => this.pool,
       meetings: () => this.meetings.values(),
       sessions: () => this.sessions.size,
+      meshMeetings: () => this.meshMeetings.values(),
     });
   }
 

@@ -2,12 +2,15 @@
 import type { types } from 'mediasoup';
 import client from 'prom-client';
 import type { Meeting } from './media/meeting.js';
+import type { MeshMeeting } from './media/mesh-meeting.js';
 import type { WorkerPool } from './media/worker-pool.js';
 
 export interface MetricsSource {
   pool(): WorkerPool | null;
   meetings(): Iterable<Meeting>;
   sessions(): number;
+  /** Meetings joined to the mesh (pipes to and from other nodes). */
+  meshMeetings?(): Iterable<MeshMeeting>;
 }
 
 export function createMetrics(src: MetricsSource) {
@@ -38,6 +41,19 @@ export function createMetrics(src: MetricsSource) {
   gauge('edge_transports', 'WebRTC transports', (c) => c.transports);
   gauge('edge_producers', 'producers', (c) => c.producers);
   gauge('edge_consumers', 'consumers', (c) => c.consumers);
+  const pipes = (dir: 'outbound' | 'inbound') => {
+    let n = 0;
+    for (const mm of src.meshMeetings?.() ?? []) for (const v of Object.values(mm.pipeCounts()[dir])) n += v;
+    return n;
+  };
+  new client.Gauge({
+    name: 'edge_pipe_consumers', help: 'pipe consumers: producers of this node piped to other nodes (one per producer and node)', registers: [registry],
+    collect() { this.set(pipes('outbound')); },
+  });
+  new client.Gauge({
+    name: 'edge_pipe_producers', help: 'pipe producers: producers of other nodes piped here', registers: [registry],
+    collect() { this.set(pipes('inbound')); },
+  });
   new client.Gauge({
     name: 'edge_signalling_connections', help: 'open signalling WebSockets', registers: [registry],
     collect() { this.set(src.sessions()); },

@@ -88,6 +88,8 @@ describe('a meeting across two nodes (loopback mesh)', { timeout: 180_000 }, () 
     assert.equal(b.node.meshMeeting(MEETING)?.pipeCounts().inbound['node-a'], 2);
     assert.equal(mesh.requests.filter((r) => r.type === 'pipeProducer').length, 2);
     assert.equal(mesh.requests.filter((r) => r.type === 'openTransport').length, 1);
+    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    assert.match(metrics, /^edge_pipe_consumers 2$/m);
   });
 
   test('pause, resume and close cross the pipe', async () => {
