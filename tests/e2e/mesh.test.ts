@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { mintJoinToken } from '../../edge-node/index.js';
 import { generateClusterKey } from '../../edge-node/src/mesh/cluster-key.js';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, pageStats, type TestBrowser } from '../helpers/browser.js';
 import { waitFor } from '../helpers/edge.js';
 import { spawnMeshEdge, startMeshEdge, type ChildEdge, type MeshEdge } from '../helpers/mesh-edge.js';
 
@@ -31,14 +31,7 @@ let c: ChildEdge | null = null;
 let browser: TestBrowser;
 const pages = new Map<string, Page>();
 
-async function stats(page: Page): Promise<Stat[]> {
-  return page.evaluate(async () => {
-    const cl = window.meshmeet.client();
-    if (!cl) return [];
-    return (await cl.inboundStats()).map(({ participantId, source, kind, paused, packetsReceived, framesDecoded }) =>
-      ({ participantId, source, kind, paused, packetsReceived, framesDecoded }));
-  });
-}
+const stats = (page: Page): Promise<Stat[]> => pageStats(page);
 
 /** Sum of a counter over `from`'s tracks of `source` (a move gives a new consumer: the sum keeps growing). */
 async function counter(viewer: string, from: string, source: string): Promise<number> {

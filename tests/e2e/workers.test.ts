@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, pageStats, type TestBrowser } from '../helpers/browser.js';
 import { startEdge, waitFor, type TestEdge } from '../helpers/edge.js';
 
 const MEETING = 'e2e-workers';
@@ -14,11 +14,8 @@ let browser: TestBrowser;
 const pages = new Map<string, Page>();
 
 async function decoded(viewer: string, from: string, source: 'mic' | 'camera'): Promise<number> {
-  return pages.get(viewer)!.evaluate(async ({ from, source }) => {
-    const c = window.meshmeet.client();
-    const s = (await c?.inboundStats())?.find((x) => x.participantId === from && x.source === source);
-    return s ? (source === 'mic' ? s.packetsReceived : s.framesDecoded) : 0;
-  }, { from, source });
+  const s = (await pageStats(pages.get(viewer)!)).find((x) => x.participantId === from && x.source === source);
+  return s ? (source === 'mic' ? s.packetsReceived : s.framesDecoded) : 0;
 }
 
 describe('a meeting spread over three workers, in Chromium', { timeout: 300_000 }, () => {
