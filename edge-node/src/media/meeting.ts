@@ -475,12 +475,6 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     return applyMediaCommand(cmd, commandTargets(cmd, participants.map((p) => p.id)), participants);
   }
 
-  get producerCount(): number {
-    let n = 0;
-    for (const p of this.local.values()) n += p.counts.producers;
-    return n;
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -14,7 +14,7 @@
  */
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import type { MeetingShard, PipeRequest, PipeResponse, ShardProducer } from '../../protocol/mesh.js';
+import type { PipeRequest, PipeResponse, ShardProducer } from '../../protocol/mesh.js';
 import { remoteView } from '../decisions/mesh.js';
 import type { MeshLink } from '../mesh/link.js';
 import type { Meeting, RemoteProducers } from './meeting.js';
@@ -200,11 +200,6 @@ export class MeshMeeting implements RemoteProducers {
       this.o.log.warn({ err, from, req: req.type }, 'pipe request failed');
       return fail('internal', err instanceof Error ? err.message.slice(0, 300) : String(err));
     }
-  }
-
-  /** Other nodes' shards as last applied (for tests and diagnostics). */
-  shards(): MeetingShard[] {
-    return this.link.shards(this.meeting.id);
   }
 
   close(): void {
