@@ -55,6 +55,7 @@ async function joinPage(participantId: string, nodeUrl: string, others: string[]
   const token = await mintJoinToken(a.keys, { meetingId: MEETING, participantId, name: `Name ${participantId}` });
   const page = await browser.context.newPage();
   page.on('pageerror', (err) => console.error(`[${participantId}] page error:`, err.message));
+  page.on('console', (m) => m.type() === 'warning' && console.log(`[${participantId}] ${m.text()}`));
   const ws = nodeUrl.replace(/^http/, 'ws');
   const nodes = others.map((u) => u.replace(/^http/, 'ws')).join(',');
   await page.goto(`${nodeUrl}/?meeting=${MEETING}#token=${token}&node=${encodeURIComponent(ws)}${nodes ? `&nodes=${encodeURIComponent(nodes)}` : ''}`);

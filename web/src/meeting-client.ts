@@ -139,22 +139,26 @@ export class MeetingClient {
 
   private listen(): void {
     const s = this.signalling;
-    s.on('participantJoined', (p) => {
+    // Events of a connection this client has moved away from are ignored.
+    const on: SignallingClient['on'] = (event, fn) => s.on(event, (d) => {
+      if (s === this.signalling) fn(d);
+    });
+    on('participantJoined', (p) => {
       this.participants.set(p.id, p);
       this.emit('participants');
     });
-    s.on('participantLeft', ({ participantId }) => {
+    on('participantLeft', ({ participantId }) => {
       this.participants.delete(participantId);
       for (const t of [...this.remote.values()]) if (t.participantId === participantId) this.dropConsumer(t.consumerId);
       if (this.activeSpeakerId === participantId) this.activeSpeakerId = null;
       this.emit('participants');
     });
-    s.on('newProducer', (p) => void this.consumeSoon(p));
-    s.on('producerClosed', ({ producerId }) => this.offered.delete(producerId));
-    s.on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
-    s.on('producerPaused', ({ producerId }) => this.setRemotePaused(producerId, true));
-    s.on('producerResumed', ({ producerId }) => this.setRemotePaused(producerId, false));
-    s.on('hostAction', ({ action, producerId }) => {
+    on('newProducer', (p) => void this.consumeSoon(p));
+    on('producerClosed', ({ producerId }) => this.offered.delete(producerId));
+    on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
+    on('producerPaused', ({ producerId }) => this.setRemotePaused(producerId, true));
+    on('producerResumed', ({ producerId }) => this.setRemotePaused(producerId, false));
+    on('hostAction', ({ action, producerId }) => {
       for (const [source, producer] of this.local) {
         if (producer.id !== producerId) continue;
         if (action === 'mute') producer.pause();
@@ -167,15 +171,15 @@ export class MeetingClient {
       this.emit('hostAction', action);
       this.emit('localChanged');
     });
-    s.on('consumerLayersChanged', ({ consumerId, spatialLayer }) => {
+    on('consumerLayersChanged', ({ consumerId, spatialLayer }) => {
       const t = this.remote.get(consumerId);
       if (t) t.spatialLayer = spatialLayer;
     });
-    s.on('activeSpeaker', ({ participantId }) => {
+    on('activeSpeaker', ({ participantId }) => {
       this.activeSpeakerId = participantId;
       this.emit('activeSpeaker', participantId);
     });
-    s.on('redirect', ({ nodeUrl, reason }) => {
+    on('redirect', ({ nodeUrl, reason }) => {
       if (s === this.signalling) void this.move(reason, nodeUrl);
     });
     s.onClose((info) => {
@@ -197,6 +201,12 @@ export class MeetingClient {
     this.emit('reconnecting', reason);
     const keep = [...this.local].map(([source, p]) => ({ source, track: p.track, paused: p.paused }));
     const old = this.signalling;
+    // Told where to go (a drain): join there first, then let go of this node (make before break).
+    if (nodeUrl && (await this.moveFirst(nodeUrl, keep))) {
+      this.moving = false;
+      this.emit('reconnected', nodeUrl);
+      return;
+    }
     this.closeMedia(false);
     old.close();
     const connect = o.connect ?? ((url, meetingId, token) => SignallingClient.connect(url, meetingId, token));
@@ -236,6 +246,54 @@ export class MeetingClient {
     this.moving = false;
     for (const k of keep) k.track?.stop();
     if (!this.left) this.emit('disconnected', { code: CloseCodes.nodeShutdown, reason: `could not reconnect: ${lastError}`.slice(0, 200) });
+  }
+
+  /**
+   * Joins `nodeUrl` and republishes while the current connection and its media keep running; then closes the old
+   * ones. Returns false (having put everything back as it was) when the new node cannot be joined.
+   */
+  private async moveFirst(nodeUrl: string, keep: Array<{ source: ProducerSource; track: MediaStreamTrack | null; paused: boolean }>): Promise<boolean> {
+    const o = this.options!;
+    const old = {
+      signalling: this.signalling, send: this.sendTransport, recv: this.recvTransport,
+      consumers: new Map(this.consumers), remote: new Map(this.remote), local: new Map(this.local), participants: new Map(this.participants),
+    };
+    const connect = o.connect ?? ((url, meetingId, token) => SignallingClient.connect(url, meetingId, token));
+    const s = connect(nodeUrl, o.meetingId, o.token);
+    this.signalling = s;
+    this.sendTransport = this.recvTransport = null;
+    this.consumers.clear();
+    this.remote.clear();
+    this.local.clear();
+    try {
+      await this.join();
+      for (const k of keep) {
+        if (!k.track || k.track.readyState !== 'live') continue;
+        await this.publish(k.source, k.track);
+        if (k.paused) await this.setPaused(k.source, true);
+      }
+    } catch (err) {
+      console.warn('could not join the new node before leaving this one', (err as Error).message);
+      // Back to the old connection's state; the caller then moves the usual way.
+      this.closeMedia(false);
+      s.close();
+      this.signalling = old.signalling;
+      this.sendTransport = old.send;
+      this.recvTransport = old.recv;
+      for (const [k, v] of old.consumers) this.consumers.set(k, v);
+      for (const [k, v] of old.remote) this.remote.set(k, v);
+      for (const [k, v] of old.local) this.local.set(k, v);
+      for (const [k, v] of old.participants) this.participants.set(k, v);
+      return false;
+    }
+    o.nodeUrl = nodeUrl;
+    for (const p of old.local.values()) p.close(); // the track lives on (stopTracks: false)
+    for (const c of old.consumers.values()) c.close();
+    old.send?.close();
+    old.recv?.close();
+    for (const t of old.remote.values()) this.emit('trackRemoved', t);
+    old.signalling.close();
+    return true;
   }
 
   private async createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
