@@ -32,6 +32,8 @@ export const CloseCodes = {
   meetingEnded: 4411,
   /** The node is shutting down; reconnect (the control plane will route to another node). */
   nodeShutdown: 4503,
+  /** The node will not take this participant (draining, full): reconnect where the `redirect` event said. */
+  redirected: 4307,
 } as const;
 
 const Id = z.string().min(1).max(128);
@@ -215,6 +217,11 @@ export const Events = {
   reaction: z.object({ participantId: Id, emoji: Reaction }),
   /** The node is going away (SIGTERM): the client should reconnect through the control plane. */
   shutdown: z.object({ reason: z.string() }),
+  /**
+   * Move to another node (this one is draining or full): reconnect to `nodeUrl` (a ws(s) base URL) with the same
+   * token, keeping local tracks; `null` means reconnect through the control plane (POST /meetings/:id/join).
+   */
+  redirect: z.object({ nodeUrl: z.string().max(512).nullable(), reason: z.enum(['draining', 'full']) }),
 } as const;
 export type EventName = keyof typeof Events;
 export type EventData<E extends EventName> = z.infer<(typeof Events)[E]>;

@@ -29,12 +29,36 @@ export const EdgeConfig = z
     /** Outgoing bitrate cap per WebRTC transport (bps). */
     maxIncomingBitrate: z.coerce.number().int().min(100_000).default(3_000_000),
     initialAvailableOutgoingBitrate: z.coerce.number().int().min(100_000).default(1_000_000),
+    /** Port range of pipe transports (node to node, worker to worker): kept apart from the WebRtcServer ports. */
+    pipeMinPort: Port.optional(),
+    pipeMaxPort: Port.optional(),
+    /** Where this node is, for routing (heartbeats). */
+    region: z.string().min(1).max(64).default('local'),
+    latitude: z.coerce.number().min(-90).max(90).default(0),
+    longitude: z.coerce.number().min(-180).max(180).default(0),
+    /** Participants this node takes before it redirects joiners elsewhere. */
+    capacity: z.coerce.number().int().min(1).default(500),
+    /** The node's public base URL (signalling at <url>/ws/...); defaults to the bound HTTP address. */
+    publicUrl: z.url().optional(),
+    /** A pipe from another node that nobody here consumes closes after this long (ms). */
+    pipeIdleMs: z.coerce.number().int().min(0).default(5000),
+    /** Participants on one router (one worker) before a meeting spreads to another worker (pipeToRouter). */
+    routerParticipants: z.coerce.number().int().min(1).default(100),
+    /** How long drain() waits for participants to move before it stops the node (ms). */
+    drainTimeoutMs: z.coerce.number().int().min(0).default(30_000),
   })
   .transform((c) => ({
     ...c,
     workers: c.workers === 0 ? Math.max(1, os.availableParallelism()) : c.workers,
     rtcAnnouncedIp: c.rtcAnnouncedIp ?? c.rtcListenIp,
-  }));
+    // By default pipes take ports 1000 to 1999 above the WebRtcServer base, never one of the workers' own ports.
+    pipeMinPort: c.pipeMinPort ?? Math.min(65535, c.rtcBasePort + 1000),
+    pipeMaxPort: c.pipeMaxPort ?? Math.min(65535, c.rtcBasePort + 1999),
+  }))
+  .refine((c) => c.pipeMinPort <= c.pipeMaxPort, { message: 'pipeMinPort must not exceed pipeMaxPort' })
+  .refine((c) => c.pipeMaxPort < c.rtcBasePort || c.pipeMinPort >= c.rtcBasePort + c.workers, {
+    message: 'the pipe port range overlaps the WebRtcServer ports (rtcBasePort + worker index)',
+  });
 export type EdgeConfig = z.output<typeof EdgeConfig>;
 export type EdgeConfigInput = z.input<typeof EdgeConfig>;
 
@@ -53,6 +77,16 @@ const ENV: Record<keyof EdgeConfigInput, string> = {
   logLevel: 'EDGE_LOG_LEVEL',
   maxIncomingBitrate: 'EDGE_MAX_INCOMING_BITRATE',
   initialAvailableOutgoingBitrate: 'EDGE_INITIAL_OUTGOING_BITRATE',
+  pipeMinPort: 'EDGE_PIPE_MIN_PORT',
+  pipeMaxPort: 'EDGE_PIPE_MAX_PORT',
+  region: 'EDGE_REGION',
+  latitude: 'EDGE_LATITUDE',
+  longitude: 'EDGE_LONGITUDE',
+  capacity: 'EDGE_CAPACITY',
+  publicUrl: 'EDGE_PUBLIC_URL',
+  pipeIdleMs: 'EDGE_PIPE_IDLE_MS',
+  drainTimeoutMs: 'EDGE_DRAIN_TIMEOUT_MS',
+  routerParticipants: 'EDGE_ROUTER_PARTICIPANTS',
 };
 export const CONFIG_ENV = ENV;
 

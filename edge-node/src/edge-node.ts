@@ -11,15 +11,22 @@ import { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CommandRequest, type CommandResult, type HostCommand } from '../protocol/commands.js';
+import type { PipeRequest, PipeResponse } from '../protocol/mesh.js';
 import { CloseCodes } from '../protocol/signalling.js';
 import { JoinTokenVerifier } from './auth/join-token.js';
 import { RevocationStore } from './auth/revocations.js';
 import type { EdgeConfig } from './config.js';
+import { redirectTarget } from './decisions/mesh.js';
+import { CODEC_HASH } from './media-codecs.js';
+import { commandTargets } from './media/host-commands.js';
 import { Meeting } from './media/meeting.js';
-import { WorkerPool } from './media/worker-pool.js';
+import { MeshMeeting } from './media/mesh-meeting.js';
+import type { MeshLink, SelfDescription } from './mesh/link.js';
+import { WorkerPool, type WorkerEntry } from './media/worker-pool.js';
 import { createMetrics, type EdgeMetrics } from './metrics.js';
 import { Session } from './signalling/session.js';
 
+const NODE_VERSION = '0.1.0';
 const WS_PATH = /^\/ws\/([A-Za-z0-9_.~-]{1,128})$/;
 /**
  * The page and every answer: no framing, no sniffing, no referrer to other origins (links carry tokens), and a strict CSP that the
@@ -42,6 +49,8 @@ export interface EdgeNodeOptions {
   logger?: Logger;
   /** Extra HTTP routes (the dev server adds a token endpoint); mounted before the static files. */
   routes?: (app: Hono) => void;
+  /** The mesh: other nodes' shards of a meeting, pipes to and from them. Without it the node stands alone. */
+  mesh?: MeshLink;
 }
 
 export class EdgeNode {
@@ -56,7 +65,12 @@ export class EdgeNode {
   private readonly sessions = new Set<Session>();
   /** Removals and ends, kept until the join tokens they refuse have expired (consulted on every connection). */
   readonly revocations = new RevocationStore();
+  private readonly meshMeetings = new Map<string, MeshMeeting>();
   private stopping = false;
+  private draining = false;
+  /** The HTTP URL once bound (kept after stop, for the last heartbeats). */
+  private boundUrl: string | null = null;
+  private cpu = { value: 0, at: 0, used: 0, timer: null as NodeJS.Timeout | null };
 
   constructor(private readonly options: EdgeNodeOptions) {
     this.log = options.logger ?? pino({ level: options.config.logLevel, base: { node: options.config.nodeId } });
@@ -64,6 +78,7 @@ export class EdgeNode {
       pool: () => this.pool,
       meetings: () => this.meetings.values(),
       sessions: () => this.sessions.size,
+      meshMeetings: () => this.meshMeetings.values(),
     });
   }
 
@@ -95,7 +110,117 @@ export class EdgeNode {
       });
     });
     this.server = server;
-    this.log.info({ url: this.url, workers: this.config.workers }, 'edge node listening');
+    this.boundUrl = this.url;
+    this.options.mesh?.serve((from, req) => this.servePipe(from, req));
+    this.options.mesh?.on('revocation', (command) => void this.applyRevocation(command));
+    this.cpu.timer = setInterval(() => void this.sampleCpu(), 2000).unref();
+    this.log.info({ url: this.url, workers: this.config.workers, mesh: !!this.options.mesh }, 'edge node listening');
+  }
+
+  /** The mesh link, if any. */
+  get mesh(): MeshLink | undefined {
+    return this.options.mesh;
+  }
+
+  /** A meeting open on this node (tests and the bench read it). */
+  meetingOf(meetingId: string): Meeting | undefined {
+    return this.meetings.get(meetingId);
+  }
+
+  /** This node's part of a meeting as joined to the mesh (tests and the bench read its pipe counts). */
+  meshMeeting(meetingId: string): MeshMeeting | undefined {
+    return this.meshMeetings.get(meetingId);
+  }
+
+  /** What this node says about itself in heartbeats (the mesh link adds peer id, incarnation, sequence, time). */
+  describe(): SelfDescription {
+    let participants = 0, consumers = 0;
+    for (const m of this.meetings.values()) {
+      for (const p of m.localParticipants()) {
+        participants++;
+        consumers += p.counts.consumers;
+      }
+    }
+    return {
+      nodeId: this.config.nodeId,
+      region: this.config.region,
+      latitude: this.config.latitude,
+      longitude: this.config.longitude,
+      signallingUrl: this.config.publicUrl ?? this.boundUrl ?? `http://${this.config.httpHost}:${this.config.httpPort}`,
+      mediaAddress: this.config.rtcAnnouncedIp,
+      capacity: { participants: this.config.capacity },
+      load: { participants, consumers, cpu: this.cpu.value },
+      state: this.draining || this.stopping ? 'draining' : 'active',
+      version: NODE_VERSION,
+      codecHash: CODEC_HASH,
+    };
+  }
+
+  /** Share of the workers' CPU used since the last sample (0..1). */
+  private async sampleCpu(): Promise<void> {
+    const live = this.pool?.entries.filter((e) => !e.worker.closed) ?? [];
+    if (live.length === 0) return;
+    const usage = await Promise.all(live.map((e) => e.worker.getResourceUsage().catch(() => null)));
+    const used = usage.reduce((n, u) => n + (u ? u.ru_utime + u.ru_stime : 0), 0);
+    const now = Date.now();
+    if (this.cpu.at > 0 && now > this.cpu.at) {
+      this.cpu.value = Math.max(0, Math.min(1, (used - this.cpu.used) / (now - this.cpu.at) / live.length));
+    }
+    this.cpu.at = now;
+    this.cpu.used = used;
+  }
+
+  /**
+   * A host command (remove, end) gossiped by the control plane: verified as a revocation record (the same command may
+   * also have come by `POST /commands`, so a copy is fine), kept in the revocation store, then carried out here.
+   */
+  private async applyRevocation(command: string): Promise<void> {
+    const check = await this.verifier!.verifyCommand(command, Date.now(), { asRecord: true }).catch(() => null);
+    if (!check?.ok) {
+      this.metrics.rejected.inc({ reason: 'bad_revocation' });
+      return;
+    }
+    const { mtg, cmd } = check.claims;
+    if (!this.revoke(check.claims)) return;
+    const result = await this.applyCommand(mtg, cmd);
+    if (result.affected > 0) this.log.info({ meeting: mtg, command: cmd, ...result }, 'revocation from the mesh');
+  }
+
+  /** Answers a peer's pipe request by handing it to the meeting it names. */
+  private async servePipe(from: string, req: PipeRequest): Promise<PipeResponse> {
+    const mm = this.meshMeetings.get(req.meetingId);
+    if (!mm || mm.meeting.isClosed) return { ok: false, error: { code: 'not_found', message: `meeting '${req.meetingId}' has no participant on this node` } };
+    return mm.serve(from, req);
+  }
+
+  /**
+   * Where a participant this node will not take should go: the least loaded active peer (as a ws(s) base URL), or
+   * null (reconnect through the control plane). `sent` spreads a drain's participants over the peers.
+   */
+  private redirectUrl(sent: Map<string, number> = new Map()): string | null {
+    const target = redirectTarget(this.options.mesh?.peers() ?? [], CODEC_HASH, sent);
+    if (!target) return null;
+    sent.set(target.nodeId, (sent.get(target.nodeId) ?? 0) + 1);
+    return target.signallingUrl.replace(/^http/, 'ws');
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Drains the node: takes no new participants (they are redirected), tells every current one to move (a `redirect`
+   * event: to a peer, or through the control plane), waits until they left or `timeoutMs` passed, then stops.
+   */
+  async drain(timeoutMs = this.config.drainTimeoutMs): Promise<void> {
+    if (this.stopping) return;
+    this.draining = true;
+    this.log.info({ sessions: this.sessions.size }, 'draining');
+    const sent = new Map<string, number>();
+    for (const s of this.sessions) s.send('redirect', { nodeUrl: this.redirectUrl(sent), reason: 'draining' });
+    const until = Date.now() + timeoutMs;
+    while (this.sessions.size > 0 && Date.now() < until && !this.stopping) await new Promise((r) => setTimeout(r, 100));
+    await this.stop('node drained');
   }
 
   private buildApp(): Hono {
@@ -177,6 +302,14 @@ export class EdgeNode {
         return true;
       };
       if (refusal()) return;
+      // A draining or full node sends the participant elsewhere (after the token check: nothing leaks to strangers).
+      const full = this.localParticipantCount() >= this.config.capacity;
+      if (this.draining || full) {
+        const reason = this.draining ? 'draining' : 'full';
+        ws.send(JSON.stringify({ event: 'redirect', data: { nodeUrl: this.redirectUrl(), reason } }));
+        ws.close(CloseCodes.redirected, `this node is ${reason}`);
+        return;
+      }
       let meeting: Meeting;
       try {
         meeting = await this.meeting(meetingId);
@@ -234,17 +367,25 @@ export class EdgeNode {
     return this.revocations.add({ mtg: claims.mtg, cmd: claims.cmd, iat: claims.iat });
   }
 
+  private localParticipantCount(): number {
+    let n = 0;
+    for (const s of this.sessions) if (s.participant.joined) n++;
+    return n;
+  }
+
   /** Carries out a verified host command on this node's part of the meeting. */
   private async applyCommand(meetingId: string, cmd: HostCommand): Promise<CommandResult> {
     const meeting = this.meetings.get(meetingId);
     if (!meeting || meeting.isClosed) return { applied: false, affected: 0 };
-    if (cmd.act === 'remove' || cmd.act === 'end') {
+    const connected = [...this.sessions].filter((s) => s.meeting === meeting).map((s) => s.participant.id);
+    const plan = commandTargets(cmd, connected);
+    if (plan.effect.type === 'disconnect') {
+      const ended = plan.effect.reason === 'ended';
       let affected = 0;
       for (const s of [...this.sessions]) {
-        if (s.meeting !== meeting || (cmd.act === 'remove' && s.participant.id !== cmd.target)) continue;
+        if (s.meeting !== meeting || !plan.targets.includes(s.participant.id)) continue;
         affected++;
-        s.close(cmd.act === 'end' ? CloseCodes.meetingEnded : CloseCodes.removed,
-          cmd.act === 'end' ? 'the host ended the meeting' : 'removed by a host');
+        s.close(ended ? CloseCodes.meetingEnded : CloseCodes.removed, ended ? 'the host ended the meeting' : 'removed by a host');
       }
       return { applied: true, affected };
     }
@@ -259,10 +400,32 @@ export class EdgeNode {
     if (!pending) {
       const pool = this.pool!;
       const entry = pool.reserve();
-      pending = Meeting.create(id, entry, this.config, this.log)
+      const spread = { perRouter: this.config.routerParticipants, reserve: (ex: ReadonlySet<number>) => pool.reserveOther(ex), release: (e: WorkerEntry) => pool.release(e) };
+      pending = Meeting.create(id, entry, this.config, this.log, spread)
         .then((m) => {
           this.meetings.set(id, m);
+          const mesh = this.options.mesh;
+          if (mesh) {
+            this.meshMeetings.set(id, new MeshMeeting(m, mesh, {
+              selfId: mesh.nodeId,
+              codecHash: CODEC_HASH,
+              listenIp: this.config.rtcListenIp,
+              announcedIp: this.config.rtcAnnouncedIp,
+              idleMs: this.config.pipeIdleMs,
+              log: this.log.child({ meeting: id }),
+              onReplaced: (participantId) => {
+                for (const s of this.sessions) {
+                  if (s.meeting === m && s.participant.id === participantId) s.close(CloseCodes.replaced, 'joined on another node');
+                }
+              },
+            }));
+          }
           m.once('close', () => {
+            const mm = this.meshMeetings.get(id);
+            if (mm?.meeting === m) {
+              mm.close();
+              this.meshMeetings.delete(id);
+            }
             pool.release(entry);
             if (this.meetings.get(id) === m) this.meetings.delete(id);
             for (const s of this.sessions) if (s.meeting === m) s.close(CloseCodes.nodeShutdown, 'meeting closed on this node');
@@ -293,6 +456,7 @@ export class EdgeNode {
       s.close(CloseCodes.nodeShutdown, reason);
     }
     this.sessions.clear();
+    if (this.cpu.timer) clearInterval(this.cpu.timer);
     for (const m of this.meetings.values()) m.close();
     this.meetings.clear();
     this.pool?.close();

@@ -1,4 +1,5 @@
 /** The codecs every meeting router offers: Opus; VP8 (simulcast, 3 layers) first, H264 second. */
+import { createHash } from 'node:crypto';
 import type { types } from 'mediasoup';
 
 export const ROUTER_MEDIA_CODECS: types.RtpCodecCapability[] = [
@@ -25,3 +26,6 @@ export const ROUTER_MEDIA_CODECS: types.RtpCodecCapability[] = [
 /** Simulcast shape the web client sends (and the layer choice assumes). */
 export const SIMULCAST_SPATIAL_LAYERS = 3;
 export const SIMULCAST_TEMPORAL_LAYERS = 3;
+
+/** Hash of the router codecs, in heartbeats: nodes with another hash are never piped to or routed together. */
+export const CODEC_HASH = createHash('sha256').update(JSON.stringify(ROUTER_MEDIA_CODECS)).digest('hex').slice(0, 16);

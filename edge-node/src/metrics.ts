@@ -2,12 +2,15 @@
 import type { types } from 'mediasoup';
 import client from 'prom-client';
 import type { Meeting } from './media/meeting.js';
+import type { MeshMeeting } from './media/mesh-meeting.js';
 import type { WorkerPool } from './media/worker-pool.js';
 
 export interface MetricsSource {
   pool(): WorkerPool | null;
   meetings(): Iterable<Meeting>;
   sessions(): number;
+  /** Meetings joined to the mesh (pipes to and from other nodes). */
+  meshMeetings?(): Iterable<MeshMeeting>;
 }
 
 export function createMetrics(src: MetricsSource) {
@@ -18,11 +21,12 @@ export function createMetrics(src: MetricsSource) {
     let participants = 0, transports = 0, producers = 0, consumers = 0, routers = 0;
     for (const m of src.meetings()) {
       routers++;
-      for (const p of m.participants.values()) {
+      for (const p of m.localParticipants()) {
+        const n = p.counts;
         participants++;
-        transports += p.transports.size;
-        producers += p.producers.size;
-        consumers += p.consumers.size;
+        transports += n.transports;
+        producers += n.producers;
+        consumers += n.consumers;
       }
     }
     return { participants, transports, producers, consumers, routers };
@@ -37,6 +41,19 @@ export function createMetrics(src: MetricsSource) {
   gauge('edge_transports', 'WebRTC transports', (c) => c.transports);
   gauge('edge_producers', 'producers', (c) => c.producers);
   gauge('edge_consumers', 'consumers', (c) => c.consumers);
+  const pipes = (dir: 'outbound' | 'inbound') => {
+    let n = 0;
+    for (const mm of src.meshMeetings?.() ?? []) for (const v of Object.values(mm.pipeCounts()[dir])) n += v;
+    return n;
+  };
+  new client.Gauge({
+    name: 'edge_pipe_consumers', help: 'pipe consumers: producers of this node piped to other nodes (one per producer and node)', registers: [registry],
+    collect() { this.set(pipes('outbound')); },
+  });
+  new client.Gauge({
+    name: 'edge_pipe_producers', help: 'pipe producers: producers of other nodes piped here', registers: [registry],
+    collect() { this.set(pipes('inbound')); },
+  });
   new client.Gauge({
     name: 'edge_signalling_connections', help: 'open signalling WebSockets', registers: [registry],
     collect() { this.set(src.sessions()); },
@@ -52,7 +69,7 @@ export function createMetrics(src: MetricsSource) {
       let rx = 0, tx = 0;
       const stats = [];
       for (const m of src.meetings()) {
-        for (const p of m.participants.values()) for (const t of p.transports.values()) stats.push(t.getStats().catch(() => []));
+        for (const p of m.localParticipants()) for (const t of p.allTransports()) stats.push(t.getStats().catch(() => []));
       }
       for (const list of await Promise.all(stats)) {
         for (const s of list) { rx += s.bytesReceived ?? 0; tx += s.bytesSent ?? 0; }

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, pageStats, type TestBrowser } from '../helpers/browser.js';
 import { startEdge, waitFor, type TestEdge } from '../helpers/edge.js';
 
 type Stat = {
@@ -20,14 +20,7 @@ let edge: TestEdge;
 let browser: TestBrowser;
 const pages = new Map<string, Page>();
 
-async function stats(page: Page): Promise<Stat[]> {
-  return page.evaluate(async () => {
-    const c = window.meshmeet.client();
-    if (!c) return [];
-    return (await c.inboundStats()).map(({ participantId, source, kind, packetsReceived, framesDecoded, spatialLayer }) =>
-      ({ participantId, source, kind, packetsReceived, framesDecoded, spatialLayer }));
-  });
-}
+const stats = (page: Page): Promise<Stat[]> => pageStats(page);
 
 function find(list: Stat[], participantId: string, source: string): Stat | undefined {
   return list.find((s) => s.participantId === participantId && s.source === source);

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -42,4 +42,25 @@ export async function launchBrowser(): Promise<TestBrowser> {
       await fs.rm(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** What a page's meeting client receives, per remote track (inbound-rtp counters; no track objects). */
+export interface PageStat {
+  consumerId: string;
+  participantId: string;
+  source: string;
+  kind: string;
+  paused: boolean;
+  spatialLayer: number | null;
+  packetsReceived: number;
+  framesDecoded: number;
+}
+
+export async function pageStats(page: Page): Promise<PageStat[]> {
+  return page.evaluate(async () => {
+    const c = window.meshmeet.client();
+    if (!c) return [];
+    return (await c.inboundStats()).map(({ consumerId, participantId, source, kind, paused, spatialLayer, packetsReceived, framesDecoded }) =>
+      ({ consumerId, participantId, source, kind, paused, spatialLayer, packetsReceived, framesDecoded }));
+  });
 }

@@ -7,7 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { types as mediasoupTypes } from 'mediasoup';
 import pino from 'pino';
-import { EdgeNode, loadConfig, loadDevKeys, loadMediasoup, mintJoinToken, type DevKeys, type EdgeConfigInput, type MintOptions } from '../../edge-node/index.js';
+import {
+  EdgeNode, loadConfig, loadDevKeys, loadMediasoup, mintJoinToken, type DevKeys, type EdgeConfigInput, type MeshLink, type MintOptions, type SelfDescription,
+} from '../../edge-node/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const WEB_ROOT = path.join(ROOT, 'web', 'dist');
@@ -47,9 +49,16 @@ export interface TestEdge {
   stop: () => Promise<void>;
 }
 
-export async function startEdge(overrides: Partial<EdgeConfigInput> = {}): Promise<TestEdge> {
+export interface StartEdgeExtras {
+  /** Signing keys shared with other nodes of the test (a cluster trusts one issuer); default: fresh ones. */
+  keys?: DevKeys;
+  /** Joins the node to a mesh: called with the node's self-description. */
+  mesh?: (describe: () => SelfDescription) => MeshLink;
+}
+
+export async function startEdge(overrides: Partial<EdgeConfigInput> = {}, extras: StartEdgeExtras = {}): Promise<TestEdge> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'meshmeet-test-'));
-  const keys = await loadDevKeys(dir);
+  const keys = extras.keys ?? await loadDevKeys(dir);
   const workers = Number(overrides.workers ?? 1);
   const config = loadConfig({}, {
     jwks: keys.jwksPath,
@@ -60,7 +69,9 @@ export async function startEdge(overrides: Partial<EdgeConfigInput> = {}): Promi
     nodeId: 'test',
     ...overrides,
   });
-  const node = new EdgeNode({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  let node: EdgeNode | null = null;
+  const mesh = extras.mesh?.(() => node!.describe());
+  node = new EdgeNode({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), mesh });
   await node.start();
   const url = node.url;
   return {

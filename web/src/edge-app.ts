@@ -3,13 +3,16 @@
  * check (camera preview, mic level, pickers, join with mic or camera off), asks for a name and joins as a guest
  * through the control plane (`POST /meetings/:id/guests`, where the meeting lets guests in; the waiting room,
  * passcode, lock and the rest apply), with the meeting's chat; a link carrying `#token=...` (and `&node=ws://...`
- * when the node is not this origin) joins at once, without chat (no control plane session on that path).
+ * when the node is not this origin) joins at once, without chat (no control plane session on that path);
+ * `&nodes=ws://a,ws://b` lists other nodes of the cluster to reconnect to (same token) when this one goes away.
+ * A guest whose node goes away asks the control plane again (`POST /meetings/:id/join`), which routes to a live node.
  */
 import { DevicePanel } from './devices.js';
 import { $ } from './dom.js';
 import { chatMessageArrived, chatUnavailable, configureMeetingUi, installHooks, joinFailed, joinMeeting } from './meeting-ui.js';
 import { explainJoinError } from './messages.js';
 import { ChatPanel } from './portal/chat.js';
+import type { Rejoin } from './meeting-client.js';
 
 type Admitted = { status: 'admitted'; token: string; nodeUrl: string };
 
@@ -90,6 +93,22 @@ export function startEdgeApp(): void {
     await panel.start();
   };
 
+  /** A guest's way back after the node goes away: the control plane places the guest on a live node. */
+  const guestRejoin = (meetingId: string, passcode: string): Rejoin => async () => {
+    const res = await fetch(`/meetings/${encodeURIComponent(meetingId)}/join`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(passcode ? { passcode } : {}),
+    });
+    const out = (await res.json().catch(() => ({}))) as Partial<Admitted>;
+    if (!res.ok || out.status !== 'admitted' || !out.token || !out.nodeUrl) throw new Error(`not admitted (${res.status})`);
+    return { nodeUrl: out.nodeUrl.replace(/^http/, 'ws'), token: out.token };
+  };
+  /** A bare token link's way back: the other nodes it lists, in turn, with the same token. */
+  const others = (hash.get('nodes') ?? '').split(',').filter(Boolean);
+  const linkRejoin = (token: string): Rejoin | undefined => others.length === 0 ? undefined : async ({ failedUrl, attempt }) => {
+    const candidates = [nodeUrl, ...others].filter((u) => u !== failedUrl);
+    return { nodeUrl: candidates[(attempt - 1) % candidates.length]!, token };
+  };
+
   $('join-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const meetingId = meetingInput.value.trim();
@@ -97,11 +116,14 @@ export function startEdgeApp(): void {
     localStorage.setItem('meshmeet.name', name);
     setError('');
     $<HTMLButtonElement>('join-button').disabled = true;
-    guestToken(meetingId, name, $<HTMLInputElement>('join-passcode').value, () => setError('Waiting for the host to let you in…'))
+    const passcode = $<HTMLInputElement>('join-passcode').value;
+    guestToken(meetingId, name, passcode, () => setError('Waiting for the host to let you in…'))
       .then(async (r) => {
         const panel = devices;
         devices = null;
-        await joinMeeting({ meetingId, token: r.token, nodeUrl: r.nodeUrl.replace(/^http/, 'ws'), media, devices: await panel?.take() });
+        await joinMeeting({
+          meetingId, token: r.token, nodeUrl: r.nodeUrl.replace(/^http/, 'ws'), media, devices: await panel?.take(), rejoin: guestRejoin(meetingId, passcode),
+        });
         await startChat(meetingId);
       })
       .catch((err: Error & { code?: string }) => {
@@ -116,7 +138,7 @@ export function startEdgeApp(): void {
   const linkToken = hash.get('token');
   if (linkToken && query.get('meeting')) {
     chatUnavailable(NO_CHAT);
-    joinMeeting({ meetingId: query.get('meeting')!, token: linkToken, nodeUrl, media }).catch((err: Error & { code?: string }) => {
+    joinMeeting({ meetingId: query.get('meeting')!, token: linkToken, nodeUrl, media, rejoin: linkRejoin(linkToken) }).catch((err: Error & { code?: string }) => {
       setError(explainJoinError(err));
       joinFailed(err);
       showJoin();

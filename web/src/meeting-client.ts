@@ -5,7 +5,7 @@
  */
 import { Device, types } from 'mediasoup-client';
 import type { ParticipantInfo, ProducerInfo, ProducerSource, Reaction } from '../../edge-node/protocol/signalling.js';
-import { PROTOCOL_VERSION } from '../../edge-node/protocol/signalling.js';
+import { CloseCodes, PROTOCOL_VERSION } from '../../edge-node/protocol/signalling.js';
 import { SignallingClient, type CloseInfo } from './signalling-client.js';
 
 export interface RemoteTrack {
@@ -32,6 +32,10 @@ type ClientEvents = {
   hands: (raised: readonly string[], loweredBy: string | null) => void;
   reaction: (participantId: string, emoji: Reaction) => void;
   disconnected: (info: CloseInfo) => void;
+  /** The node went away or asked us to move: reconnecting elsewhere, local tracks kept. */
+  reconnecting: (reason: string) => void;
+  /** Back in the meeting on `nodeUrl`, local tracks republished. */
+  reconnected: (nodeUrl: string) => void;
 };
 
 /** Transport-level numbers from getStats, summed over both transports: what the connection-quality mark reads. */
@@ -44,6 +48,25 @@ export interface LinkStats {
   packetsReceived: number;
   packetsLost: number;
 }
+
+/** Where to go next when the node is lost: a node URL and a join token for it (e.g. POST /meetings/:id/join again). */
+export type Rejoin = (hint: { failedUrl: string; reason: string; attempt: number }) => Promise<{ nodeUrl: string; token: string }>;
+
+export interface MeetingClientOptions {
+  meetingId: string;
+  /** ws(s) base URL of the node `signalling` is connected to, and the token it was given. */
+  nodeUrl: string;
+  token: string;
+  /** Without it, a lost node ends the meeting for this client (the `disconnected` event). */
+  rejoin?: Rejoin;
+  /** Give up reconnecting after this long (ms); default 45 s. */
+  giveUpAfterMs?: number;
+  /** Opens a signalling connection (tests pass one over `ws`). */
+  connect?: (nodeUrl: string, meetingId: string, token: string) => SignallingClient;
+}
+
+/** Close codes after which the client looks for another node; the others (removed, ended, replaced, bad token) are final. */
+const MOVE_CODES: ReadonlySet<number> = new Set([CloseCodes.nodeShutdown, CloseCodes.redirected, 1001, 1006, 1011, 1012, 1013, 1014]);
 
 /** Camera simulcast: three spatial layers (the server picks one per viewer), three temporal layers each. */
 const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
@@ -69,8 +92,19 @@ export class MeetingClient {
   private readonly pauseEvents = new Map<string, { paused: boolean; seq: number }>();
   private eventSeq = 0;
   private left = false;
+  private moving = false;
+  /** Producers announced and not closed: a retried consume gives up on one that closed meanwhile. */
+  private readonly offered = new Set<string>();
 
-  constructor(readonly signalling: SignallingClient) {}
+  constructor(
+    public signalling: SignallingClient,
+    private readonly options: MeetingClientOptions | null = null,
+  ) {}
+
+  /** The node this client is connected to (ws(s) base URL), when known. */
+  get nodeUrl(): string | null {
+    return this.options?.nodeUrl ?? null;
+  }
 
   on<K extends keyof ClientEvents>(event: K, fn: ClientEvents[K]): void {
     let set = this.handlers.get(event);
@@ -87,7 +121,8 @@ export class MeetingClient {
     const s = this.signalling;
     this.listen();
     const { rtpCapabilities } = await s.request('getRouterRtpCapabilities', {});
-    await this.device.load({ routerRtpCapabilities: rtpCapabilities as unknown as types.RtpCapabilities });
+    // Every node of a cluster has the same router codecs: a device loaded on one node works on the next.
+    if (!this.device.loaded) await this.device.load({ routerRtpCapabilities: rtpCapabilities as unknown as types.RtpCapabilities });
     const joined = await s.request('join', {
       protocolVersion: PROTOCOL_VERSION,
       rtpCapabilities: this.device.rtpCapabilities as unknown as Record<string, unknown>,
@@ -100,27 +135,54 @@ export class MeetingClient {
     if (this.raisedHands.length) this.emit('hands', this.raisedHands, null);
     this.recvTransport = await this.createTransport('recv');
     if (joined.self.role !== 'attendee') this.sendTransport = await this.createTransport('send');
-    await Promise.all(joined.producers.map((p) => this.consume(p)));
+    await Promise.all(joined.producers.map((p) => this.consumeSoon(p)));
+  }
+
+  /**
+   * Consumes a producer, trying again a few times when the node cannot get it yet (a producer on another node whose
+   * pipe is being built, or whose node just died): a failure here never fails the join.
+   */
+  private async consumeSoon(p: ProducerInfo): Promise<void> {
+    const s = this.signalling;
+    this.offered.add(p.id);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.consume(p);
+      } catch (err) {
+        if (attempt >= 4 || s !== this.signalling || !this.offered.has(p.id) || (err as { code?: string }).code === 'closed') {
+          console.warn('consume failed', p.id, (err as Error).message);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 700 * attempt));
+      }
+    }
   }
 
   private listen(): void {
     const s = this.signalling;
-    s.on('participantJoined', (p) => {
+    // Events of a connection this client has moved away from are ignored.
+    const on: SignallingClient['on'] = (event, fn) => s.on(event, (d) => {
+      if (s === this.signalling) fn(d);
+    });
+    on('participantJoined', (p) => {
       this.participants.set(p.id, p);
       this.emit('participants');
     });
-    s.on('participantLeft', ({ participantId }) => {
+    on('participantLeft', ({ participantId }) => {
       this.participants.delete(participantId);
       for (const t of [...this.remote.values()]) if (t.participantId === participantId) this.dropConsumer(t.consumerId);
       if (this.activeSpeakerId === participantId) this.activeSpeakerId = null;
       this.emit('participants');
     });
-    s.on('newProducer', (p) => void this.consume(p).catch((err) => console.warn('consume failed', err)));
-    s.on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
-    s.on('producerPaused', ({ producerId }) => this.setRemotePaused(producerId, true));
-    s.on('producerResumed', ({ producerId }) => this.setRemotePaused(producerId, false));
-    s.on('producerClosed', ({ producerId }) => this.pauseEvents.delete(producerId));
-    s.on('hostAction', ({ action, producerId }) => {
+    on('newProducer', (p) => void this.consumeSoon(p));
+    on('producerClosed', ({ producerId }) => {
+      this.offered.delete(producerId);
+      this.pauseEvents.delete(producerId);
+    });
+    on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
+    on('producerPaused', ({ producerId }) => this.setRemotePaused(producerId, true));
+    on('producerResumed', ({ producerId }) => this.setRemotePaused(producerId, false));
+    on('hostAction', ({ action, producerId }) => {
       for (const [source, producer] of this.local) {
         if (producer.id !== producerId) continue;
         if (action === 'mute') producer.pause();
@@ -133,23 +195,134 @@ export class MeetingClient {
       this.emit('hostAction', action);
       this.emit('localChanged');
     });
-    s.on('consumerLayersChanged', ({ consumerId, spatialLayer }) => {
+    on('consumerLayersChanged', ({ consumerId, spatialLayer }) => {
       const t = this.remote.get(consumerId);
       if (t) t.spatialLayer = spatialLayer;
     });
-    s.on('activeSpeaker', ({ participantId }) => {
+    on('activeSpeaker', ({ participantId }) => {
       this.activeSpeakerId = participantId;
       this.emit('activeSpeaker', participantId);
     });
-    s.on('handsChanged', ({ raised, loweredBy }) => {
+    on('handsChanged', ({ raised, loweredBy }) => {
       this.raisedHands = raised;
       this.emit('hands', raised, loweredBy ?? null);
     });
-    s.on('reaction', ({ participantId, emoji }) => this.emit('reaction', participantId, emoji));
+    on('reaction', ({ participantId, emoji }) => this.emit('reaction', participantId, emoji));
+    on('redirect', ({ nodeUrl, reason }) => {
+      if (s === this.signalling) void this.move(reason, nodeUrl);
+    });
     s.onClose((info) => {
+      if (s !== this.signalling || this.moving) return; // an old connection, closed by our own move
+      if (!this.left && this.options?.rejoin && MOVE_CODES.has(info.code)) return void this.move(`connection closed (${info.code})`, null);
       if (!this.left) this.emit('disconnected', info);
       this.closeMedia();
     });
+  }
+
+  /**
+   * Moves to another node, keeping the local tracks: to `nodeUrl` (a redirect) with the same token, or where
+   * `rejoin` says. Retries with a growing pause until `giveUpAfterMs`, then gives up with `disconnected`.
+   */
+  private async move(reason: string, nodeUrl: string | null): Promise<void> {
+    const o = this.options;
+    if (this.moving || this.left || !o) return;
+    this.moving = true;
+    this.emit('reconnecting', reason);
+    const keep = [...this.local].map(([source, p]) => ({ source, track: p.track, paused: p.paused }));
+    const old = this.signalling;
+    // Told where to go (a drain): join there first, then let go of this node (make before break).
+    if (nodeUrl && (await this.moveFirst(nodeUrl, keep))) {
+      this.moving = false;
+      this.emit('reconnected', nodeUrl);
+      return;
+    }
+    this.closeMedia(false);
+    old.close();
+    const connect = o.connect ?? ((url, meetingId, token) => SignallingClient.connect(url, meetingId, token));
+    const until = Date.now() + (o.giveUpAfterMs ?? 45_000);
+    let next: { nodeUrl: string; token: string } | null = nodeUrl ? { nodeUrl, token: o.token } : null;
+    let lastError = reason;
+    for (let attempt = 1; Date.now() < until && !this.left; attempt++) {
+      let s: SignallingClient | null = null;
+      try {
+        const target = next ?? (o.rejoin ? await o.rejoin({ failedUrl: o.nodeUrl, reason: lastError, attempt }) : null);
+        if (!target) break;
+        next = null;
+        s = connect(target.nodeUrl, o.meetingId, target.token);
+        const redirected = s;
+        s.on('redirect', (r) => r.nodeUrl && redirected !== this.signalling && (next = { nodeUrl: r.nodeUrl, token: target.token }));
+        this.signalling = s;
+        o.nodeUrl = target.nodeUrl;
+        o.token = target.token;
+        this.participants.clear();
+        this.emit('participants');
+        await this.join();
+        for (const k of keep) {
+          if (!k.track || k.track.readyState !== 'live') continue;
+          await this.publish(k.source, k.track);
+          if (k.paused) await this.setPaused(k.source, true);
+        }
+        this.moving = false;
+        this.emit('reconnected', target.nodeUrl);
+        return;
+      } catch (err) {
+        lastError = (err as Error).message;
+        this.closeMedia(false);
+        s?.close();
+        if (!next) await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 3000)));
+      }
+    }
+    this.moving = false;
+    for (const k of keep) k.track?.stop();
+    if (!this.left) this.emit('disconnected', { code: CloseCodes.nodeShutdown, reason: `could not reconnect: ${lastError}`.slice(0, 200) });
+  }
+
+  /**
+   * Joins `nodeUrl` and republishes while the current connection and its media keep running; then closes the old
+   * ones. Returns false (having put everything back as it was) when the new node cannot be joined.
+   */
+  private async moveFirst(nodeUrl: string, keep: Array<{ source: ProducerSource; track: MediaStreamTrack | null; paused: boolean }>): Promise<boolean> {
+    const o = this.options!;
+    const old = {
+      signalling: this.signalling, send: this.sendTransport, recv: this.recvTransport,
+      consumers: new Map(this.consumers), remote: new Map(this.remote), local: new Map(this.local), participants: new Map(this.participants),
+    };
+    const connect = o.connect ?? ((url, meetingId, token) => SignallingClient.connect(url, meetingId, token));
+    const s = connect(nodeUrl, o.meetingId, o.token);
+    this.signalling = s;
+    this.sendTransport = this.recvTransport = null;
+    this.consumers.clear();
+    this.remote.clear();
+    this.local.clear();
+    try {
+      await this.join();
+      for (const k of keep) {
+        if (!k.track || k.track.readyState !== 'live') continue;
+        await this.publish(k.source, k.track);
+        if (k.paused) await this.setPaused(k.source, true);
+      }
+    } catch (err) {
+      console.warn('could not join the new node before leaving this one', (err as Error).message);
+      // Back to the old connection's state; the caller then moves the usual way.
+      this.closeMedia(false);
+      s.close();
+      this.signalling = old.signalling;
+      this.sendTransport = old.send;
+      this.recvTransport = old.recv;
+      for (const [k, v] of old.consumers) this.consumers.set(k, v);
+      for (const [k, v] of old.remote) this.remote.set(k, v);
+      for (const [k, v] of old.local) this.local.set(k, v);
+      for (const [k, v] of old.participants) this.participants.set(k, v);
+      return false;
+    }
+    o.nodeUrl = nodeUrl;
+    for (const p of old.local.values()) p.close(); // the track lives on (stopTracks: false)
+    for (const c of old.consumers.values()) c.close();
+    old.send?.close();
+    old.recv?.close();
+    for (const t of old.remote.values()) this.emit('trackRemoved', t);
+    old.signalling.close();
+    return true;
   }
 
   private async createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
@@ -244,6 +417,8 @@ export class MeetingClient {
     const vp8 = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
     const producer = await this.sendTransport.produce({
       track,
+      // The track outlives its producer: a move to another node republishes it.
+      stopTracks: false,
       appData: { source },
       ...(source === 'camera' ? { encodings: CAMERA_ENCODINGS, codec: vp8, codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
       ...(source === 'screen' ? { codec: vp8, encodings: [{ maxBitrate: 2_500_000 }] } : {}),
@@ -372,10 +547,10 @@ export class MeetingClient {
     this.closeMedia();
   }
 
-  private closeMedia(): void {
+  private closeMedia(stopTracks = true): void {
     for (const p of this.local.values()) {
       p.close();
-      p.track?.stop();
+      if (stopTracks) p.track?.stop();
     }
     this.local.clear();
     this.sendTransport?.close();

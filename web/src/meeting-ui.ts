@@ -10,7 +10,7 @@ import { Reaction as Reactions } from '../../edge-node/protocol/signalling.js';
 import { DevicePanel, applySpeaker, type DeviceChoice } from './devices.js';
 import { $, h } from './dom.js';
 import type { LayoutMode, Rect } from './layout.js';
-import { MeetingClient, type LinkStats, type RemoteTrack } from './meeting-client.js';
+import { MeetingClient, type LinkStats, type Rejoin, type RemoteTrack } from './meeting-client.js';
 import { explainClose, explainDeviceError, type Explained } from './messages.js';
 import { adviseLowLayers, assessQuality, type Quality } from './quality.js';
 import { SignallingClient, type CloseInfo } from './signalling-client.js';
@@ -70,6 +70,8 @@ export interface JoinOptions {
   media?: boolean;
   /** What the pre-join device check chose (open tracks); without it, the default devices are opened. */
   devices?: DeviceChoice;
+  /** Where to reconnect when the node goes away (keeps camera and microphone); without it the meeting ends here. */
+  rejoin?: Rejoin;
 }
 
 type PanelName = 'people' | 'chat' | 'settings';
@@ -121,7 +123,7 @@ export const joinFailed = (err: unknown): void => markFailed(err);
 export async function joinMeeting(o: JoinOptions): Promise<MeetingClient> {
   window.meshmeet.timing.joinStart = performance.now();
   const signalling = SignallingClient.connect(o.nodeUrl, o.meetingId, o.token);
-  const c = new MeetingClient(signalling);
+  const c = new MeetingClient(signalling, { meetingId: o.meetingId, nodeUrl: o.nodeUrl, token: o.token, rejoin: o.rejoin });
   client = c;
   wire(c);
   try {
@@ -260,6 +262,12 @@ function wire(c: MeetingClient): void {
   c.on('hostAction', (action) => {
     const what = { mute: 'muted you', stopVideo: 'stopped your video', stopScreen: 'stopped your screen share' }[action];
     status(`A host ${what}.`);
+  });
+  c.on('reconnecting', () => status('Reconnecting to the meeting…'));
+  c.on('reconnected', () => {
+    status('');
+    renderParticipants();
+    renderControls();
   });
   c.on('disconnected', (info) => {
     if (client !== c) return;

@@ -45,7 +45,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   private async spawn(index: number): Promise<WorkerEntry> {
-    const worker = await this.mediasoup.createWorker({ logLevel: 'warn', appData: { index } });
+    // Pipe transports take their ports from this range, never a WebRtcServer's port.
+    const worker = await this.mediasoup.createWorker({
+      logLevel: 'warn', rtcMinPort: this.config.pipeMinPort, rtcMaxPort: this.config.pipeMaxPort, appData: { index },
+    });
     const port = this.config.rtcBasePort + index;
     let webRtcServer: types.WebRtcServer;
     try {
@@ -87,6 +90,15 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     const live = this.entries.filter((e) => !e.worker.closed);
     if (live.length === 0) throw new Error('no live mediasoup worker');
     const entry = live.reduce((a, b) => (b.meetings < a.meetings ? b : a));
+    entry.meetings++;
+    return entry;
+  }
+
+  /** A live worker not in `exclude` (the fewest meetings first), counted there at once; null when there is none. */
+  reserveOther(exclude: ReadonlySet<number>): WorkerEntry | null {
+    const free = this.entries.filter((e) => !e.worker.closed && !exclude.has(e.index));
+    if (free.length === 0) return null;
+    const entry = free.reduce((a, b) => (b.meetings < a.meetings ? b : a));
     entry.meetings++;
     return entry;
   }

@@ -99,13 +99,13 @@ export class Session {
 
   private readonly handlers: { [M in Method]: Handler<M> } = {
     getRouterRtpCapabilities: () => ({ rtpCapabilities: this.meeting.router.rtpCapabilities as Record<string, unknown> }),
-    join: (d) => {
+    join: async (d) => {
       const p = this.participant;
-      this.meeting.join(p, d.rtpCapabilities as unknown as types.RtpCapabilities);
+      await this.meeting.join(p, d.rtpCapabilities as unknown as types.RtpCapabilities);
       return {
         self: p.info,
         meetingId: this.meeting.id,
-        participants: [...this.meeting.participants.values()].filter((o) => o !== p).map((o) => o.info),
+        participants: this.meeting.roster().filter((o) => o.id !== p.id),
         producers: this.meeting.producerInfos().filter((i) => i.participantId !== p.id),
         activeSpeakerId: this.meeting.activeSpeakerId,
         raisedHands: this.meeting.raisedHands,
@@ -121,14 +121,14 @@ export class Session {
       };
     },
     connectTransport: async (d) => {
-      const t = this.meeting.transport(this.requireJoined(), d.transportId);
+      const t = this.requireJoined().transport(d.transportId);
       await t.connect({ dtlsParameters: d.dtlsParameters as unknown as types.DtlsParameters }).catch((err: Error) => {
         throw new SignallingError('media_error', err.message);
       });
       return {};
     },
     restartIce: async (d) => {
-      const t = this.meeting.transport(this.requireJoined(), d.transportId);
+      const t = this.requireJoined().transport(d.transportId);
       return { iceParameters: await t.restartIce() };
     },
     produce: async (d) => {
@@ -136,7 +136,7 @@ export class Session {
       return { producerId: producer.id };
     },
     closeProducer: (d) => {
-      this.meeting.ownProducer(this.requireJoined(), d.producerId).close();
+      this.requireJoined().producer(d.producerId).close();
       return {};
     },
     pauseProducer: async (d) => {
@@ -160,7 +160,7 @@ export class Session {
       };
     },
     resumeConsumer: async (d) => {
-      await this.meeting.ownConsumer(this.requireJoined(), d.consumerId).resume();
+      await this.requireJoined().consumer(d.consumerId).resume();
       return {};
     },
     setPreferredLayers: async (d) => {

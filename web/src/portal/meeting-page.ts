@@ -188,6 +188,12 @@ class MeetingPage {
         title: this.meeting.title,
         startMuted: r.muteOnEntry,
         devices: await this.takeDevices(),
+        // A lost or draining node: ask the control plane again; it routes to a live node.
+        rejoin: async () => {
+          const { data } = await call<JoinResponse>('POST', `${this.path}/join`, this.passcode ? { passcode: this.passcode } : {});
+          if (data.status !== 'admitted') throw new Error('not admitted');
+          return { nodeUrl: data.nodeUrl.replace(/^http/, 'ws'), token: data.token };
+        },
       });
       this.chat = chat;
       this.host = host;
