@@ -36,14 +36,16 @@ async function receiving(page: Page, fromName: string): Promise<boolean> {
     const c = window.meshmeet.client();
     if (!c) return false;
     const stats = await c.inboundStats();
-    const names = [...document.querySelectorAll('#grid .tile:not(.self) .name')].map((n) => n.textContent);
+    const names = [...document.querySelectorAll('#tiles .tile.person .name')].map((n) => n.textContent);
     return names.includes(name) && stats.some((s) => s.kind === 'video' && s.framesDecoded > 0) && stats.some((s) => s.kind === 'audio' && s.packetsReceived > 0);
   }, fromName);
 }
 
 describe('npm start: the printed link, two guests meet (security defect 2)', { timeout: 300_000 }, () => {
   before(async () => {
-    const base = await freePortBase(3);
+    // npm start runs the control plane (base), three edge nodes (HTTP base+1..3, media base+10/20/30) and their
+    // gossip (base+35..37).
+    const base = await freePortBase(40);
     controlUrl = `http://127.0.0.1:${base}`;
     edgeUrl = `http://127.0.0.1:${base + 1}`;
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'meshmeet-dev-'));
@@ -52,7 +54,8 @@ describe('npm start: the printed link, two guests meet (security defect 2)', { t
       env: {
         ...process.env,
         CONTROL_HTTP_PORT: String(base), CONTROL_PUBLIC_URL: controlUrl, CONTROL_DATA_DIR: dataDir, CONTROL_LOG_LEVEL: 'warn',
-        EDGE_HTTP_PORT: String(base + 1), EDGE_RTC_BASE_PORT: String(base + 2), EDGE_WORKERS: '1', EDGE_LOG_LEVEL: 'warn',
+        EDGE_HTTP_PORT: String(base + 1), EDGE_RTC_BASE_PORT: String(base + 10), EDGE_P2P_PORT: String(base + 35), EDGE_WORKERS: '1',
+        EDGE_LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -94,7 +97,7 @@ describe('npm start: the printed link, two guests meet (security defect 2)', { t
       pages.push(page);
     }
     const dump = async () => Promise.all(pages.map((p) => p.evaluate(async () => ({
-      names: [...document.querySelectorAll('#grid .tile .name')].map((n) => n.textContent),
+      names: [...document.querySelectorAll('#tiles .tile .name')].map((n) => n.textContent),
       status: document.querySelector('#status')?.textContent, error: document.querySelector('#join-error')?.textContent,
       stats: await window.meshmeet.client()?.inboundStats(),
     }))));
