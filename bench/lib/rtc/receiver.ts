@@ -78,13 +78,22 @@ export class MediaReceiver {
   /** Payload types of video (VP8) streams; everything else counts as audio. */
   private readonly videoPts = new Set<number>();
 
+  private twccExtId: number | undefined;
+
   constructor(
     private readonly transport: BotTransport,
-    private readonly twccExtId: number | undefined,
+    twccExtId: number | undefined,
   ) {
     this.timers.push(setInterval(() => this.sendReports(), 1000));
     this.timers.push(setInterval(() => this.nackTick(), 20));
-    if (twccExtId) this.timers.push(setInterval(() => this.sendTwcc(), 100));
+    if (twccExtId) this.setTwccExtension(twccExtId);
+  }
+
+  /** The transport-wide sequence number extension id of incoming packets; starts the feedback (once). */
+  setTwccExtension(id: number): void {
+    if (this.twccExtId) return;
+    this.twccExtId = id;
+    this.timers.push(setInterval(() => this.sendTwcc(), 100));
   }
 
   setVideoPayloadTypes(pts: number[]): void {

@@ -10,6 +10,7 @@ import {
   RTCIceGatherer,
   RTCIceParameters,
   RTCIceTransport,
+  RTCSctpTransport,
   RtpHeader,
   candidateFromSdp,
   type RtcpPacket,
@@ -150,9 +151,23 @@ export class BotTransport {
     this.dtls.sendRtcp(packets).catch(() => { this.sendErrors++; });
   }
 
+  private sctp: RTCSctpTransport | null = null;
+
+  /**
+   * Runs SCTP over the DTLS transport and accepts the data channels the server opens (LiveKit counts a participant
+   * as active only once its data channels are open). The bot never uses them.
+   */
+  async startSctp(remotePort = 5000): Promise<void> {
+    if (this.sctp) return;
+    this.sctp = new RTCSctpTransport(5000);
+    this.sctp.setDtlsTransport(this.dtls);
+    await this.sctp.start(remotePort);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.sctp?.stop().catch(() => undefined);
     this.rtpListener = null;
     this.rtcpListener = null;
     await this.dtls.stop().catch(() => undefined);

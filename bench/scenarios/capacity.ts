@@ -1,0 +1,157 @@
+/**
+ * `capacity`: a fixed set of publishers (audio + 3-layer simulcast video) in one room; subscribers are added in
+ * steps until receive loss passes --max-loss (1%), the SFU's CPU saturates, the machine runs out of CPU (then the
+ * bots are the limit, said so), or --max-subscribers. Reports the last step under the loss limit: consumers
+ * (subscribed tracks), packets delivered per second, and per core of CPU used by the SFU's own processes.
+ */
+import os from 'node:os';
+import type { Point } from '../lib/fleet.js';
+import type { ScenarioResult, Series } from '../lib/report.js';
+import { failuresOf, intFlag, joinAll, measure, numFlag, sleep, summarize, withFleet, type Scenario, type ScenarioContext } from '../lib/scenario.js';
+import type { SfuKind } from '../lib/sfu/types.js';
+
+export interface CapacityStep {
+  subscribers: number;
+  consumers: number;
+  joined: number;
+  summary: Record<string, number>;
+}
+export interface CapacityFigures {
+  sfu: string;
+  label: string;
+  publishers: number;
+  steps: CapacityStep[];
+  best: CapacityStep | null;
+  stoppedBecause: string;
+}
+
+export interface CapacityOptions {
+  publishers: number;
+  step: number;
+  stepSeconds: number;
+  maxSubscribers: number;
+  maxLossPct: number;
+  workerBin?: string;
+  label?: string;
+}
+
+export async function runCapacity(ctx: ScenarioContext, kind: SfuKind, o: CapacityOptions) {
+  const label = o.label ?? kind;
+  const sfu = await ctx.startSfu(kind, { workerBin: o.workerBin, label });
+  const cores = os.availableParallelism();
+  // mediasoup: one room lives on one worker, one core; the others may use every core
+  const sfuCoreLimit = kind === 'meshmeet' ? 0.95 : 0.9 * cores;
+  try {
+    const room = `capacity-${Date.now().toString(36)}`;
+    await sfu.prepareRoom(room, o.publishers + 1);
+    return await withFleet(ctx, sfu, async (fleet, sampler) => {
+      const failures: string[] = [];
+      const pubs = await joinAll(fleet, Array.from({ length: o.publishers }, (_, i) => ({ id: `pub${i}`, room, publish: true, subscribe: false })));
+      failures.push(...failuresOf(pubs, label));
+      if (pubs.every((p) => !p.ok)) throw new Error(`${label}: no publisher could connect (${pubs[0]?.error})`);
+      const live = pubs.filter((p) => p.ok).length;
+      const steps: CapacityStep[] = [];
+      const points: Point[] = [];
+      let subscribers = 0;
+      let joined = 0;
+      let stoppedBecause = `reached --max-subscribers ${o.maxSubscribers}`;
+      await sleep(2000);
+      while (subscribers < o.maxSubscribers) {
+        const add = Math.min(o.step, o.maxSubscribers - subscribers);
+        const res = await joinAll(fleet, Array.from({ length: add }, (_, i) => ({ id: `sub${subscribers + i}`, room, publish: false })));
+        subscribers += add;
+        joined += res.filter((r) => r.ok).length;
+        failures.push(...failuresOf(res, label));
+        await sleep(2500);
+        const pts = await measure(ctx, sampler, `${label} capacity ${subscribers} subscribers`, o.stepSeconds);
+        points.push(...pts);
+        const summary = summarize(pts);
+        const step = { subscribers, consumers: joined * live * 2, joined, summary };
+        steps.push(step);
+        ctx.log(`${label}: ${subscribers} subscribers (${step.consumers} consumers): ${Math.round(summary.rxPps!)} pkt/s, loss ${summary.lossPct!.toFixed(2)}%, ` +
+          `SFU ${summary.sfuCpuCores!.toFixed(2)} cores, ${Math.round(summary.ppsPerSfuCore!)} pkt/s per SFU core, machine ${summary.machineCpuCores!.toFixed(2)}/${cores}`);
+        if (res.some((r) => !r.ok)) { stoppedBecause = 'bots could not connect'; break; }
+        if (summary.lossPct! > o.maxLossPct) { stoppedBecause = `loss ${summary.lossPct!.toFixed(2)}% > ${o.maxLossPct}%`; break; }
+        const sfuCpu = kind === 'meshmeet' && Number.isFinite(summary.sfuMediaCpuCores) ? summary.sfuMediaCpuCores! : summary.sfuCpuCores!;
+        if (sfuCpu >= sfuCoreLimit) { stoppedBecause = `SFU CPU saturated (${sfuCpu.toFixed(2)} cores)`; break; }
+        if (summary.machineCpuCores! >= 0.97 * cores) { stoppedBecause = `machine CPU saturated (${summary.machineCpuCores!.toFixed(2)}/${cores} cores: the bots and other users are the limit)`; break; }
+      }
+      const under = steps.filter((s) => s.summary.lossPct! <= o.maxLossPct && s.joined === s.subscribers);
+      const best = under.at(-1) ?? null;
+      const figures: CapacityFigures = { sfu: kind, label, publishers: o.publishers, steps, best, stoppedBecause };
+      return { figures, points, failures, server: sfu.describe() };
+    });
+  } finally {
+    await sfu.stop();
+  }
+}
+
+export const CAPACITY_COLUMNS = ['sfu', 'max subscribers', 'consumers', 'rx pkt/s', 'loss %', 'SFU cores', 'pkt/s per SFU core', 'stopped because'];
+export const capacityRow = (f: CapacityFigures): (string | number | null)[] => [
+  f.label, f.best?.subscribers ?? 0, f.best?.consumers ?? 0, f.best?.summary.rxPps ?? null, f.best?.summary.lossPct ?? null,
+  f.best?.summary.sfuCpuCores ?? null, f.best?.summary.ppsPerSfuCore ?? null, f.stoppedBecause,
+];
+
+export function capacityOptions(ctx: ScenarioContext): CapacityOptions {
+  return {
+    publishers: intFlag(ctx, 'publishers', 1, 20),
+    step: intFlag(ctx, 'step', 1, 100),
+    stepSeconds: intFlag(ctx, 'step-seconds', 2, 120),
+    maxSubscribers: intFlag(ctx, 'max-subscribers', 1, 2000),
+    maxLossPct: numFlag(ctx, 'max-loss', 0, 100),
+  };
+}
+export const CAPACITY_FLAGS = {
+  publishers: { default: '2', help: 'fixed publishers (audio + simulcast video)' },
+  step: { default: '6', help: 'subscribers added per step' },
+  'step-seconds': { default: '6', help: 'measured seconds per step' },
+  'max-subscribers': { default: '240', help: 'stop here at the latest' },
+  'max-loss': { default: '1', help: 'receive loss (%) that ends the ramp' },
+};
+
+export const capacity: Scenario = {
+  name: 'capacity',
+  summary: 'ramp subscribers on fixed publishers until loss > 1% or CPU saturates; max consumers and pkt/s per SFU core',
+  needs: 'single-node',
+  flags: {
+    ...CAPACITY_FLAGS,
+    'worker-bins': { default: '', help: 'meshmeet only: comma-separated mediasoup-worker binaries to compare in the same run (e.g. before/after libsrtp)' },
+  },
+  async run(ctx): Promise<ScenarioResult> {
+    const o = capacityOptions(ctx);
+    const runs: { kind: SfuKind; workerBin?: string; label: string }[] = [];
+    for (const kind of ctx.sfus) {
+      const bins = kind === 'meshmeet' ? ctx.flags['worker-bins']!.split(',').filter(Boolean) : [];
+      if (bins.length === 0) runs.push({ kind, label: kind });
+      else bins.forEach((b, i) => runs.push({ kind, workerBin: b, label: `${kind}#${i + 1}` }));
+    }
+    const rows = [];
+    const series: Series[] = [];
+    const figures: Record<string, unknown> = {};
+    const failures: string[] = [];
+    const notes: string[] = [];
+    for (const r of runs) {
+      try {
+        const res = await runCapacity(ctx, r.kind, { ...o, workerBin: r.workerBin, label: r.label });
+        rows.push(capacityRow(res.figures));
+        series.push({ label: r.label, points: res.points });
+        figures[r.label] = { ...res.figures, server: res.server, points: res.points };
+        failures.push(...res.failures);
+        if (r.workerBin) notes.push(`${r.label}: worker ${r.workerBin}`);
+      } catch (err) {
+        failures.push(`${r.label}: ${(err as Error).message}`);
+      }
+    }
+    const base = rows[0]?.[6] as number | null;
+    if (rows.length > 1 && base) notes.push(`pkt/s per SFU core relative to ${rows[0]![0]}: ${rows.map((r) => `${r[0]} ${((r[6] as number) / base).toFixed(2)}x`).join(', ')}`);
+    notes.push('consumers: subscribed tracks (audio + video per publisher per subscriber); pkt/s per SFU core: packets delivered to the bots per second per core of CPU used by the SFU\'s processes');
+    return {
+      figures, series, failures, notes,
+      table: { columns: CAPACITY_COLUMNS, rows },
+      bars: [
+        { title: 'Packets delivered per second per SFU core at < 1% loss', unit: 'pkt/s/core', items: rows.map((r) => ({ label: String(r[0]), value: Number(r[6] ?? 0) })) },
+        { title: 'Consumers at < 1% loss', unit: '', items: rows.map((r) => ({ label: String(r[0]), value: Number(r[2] ?? 0) })) },
+      ],
+    };
+  },
+};
