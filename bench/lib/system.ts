@@ -7,10 +7,18 @@ import os from 'node:os';
 
 const TICKS = 100; // USER_HZ on Linux
 
-/** The bench's port ranges: HTTP/signalling and media (UDP+TCP); overridable for shared machines. */
-export function portRange(which: 'http' | 'media'): [number, number] {
-  const env = which === 'http' ? process.env.BENCH_HTTP_PORTS : process.env.BENCH_MEDIA_PORTS;
-  const def: [number, number] = which === 'http' ? [8300, 8399] : [52000, 52999];
+type Range = 'http' | 'media' | 'peer';
+const RANGES: Record<Range, { env: string; def: [number, number] }> = {
+  http: { env: 'BENCH_HTTP_PORTS', def: [8300, 8399] },
+  media: { env: 'BENCH_MEDIA_PORTS', def: [52000, 52999] },
+  /** RTP of the peers (LiveKit, Janus) */
+  peer: { env: 'BENCH_PEER_RTP_PORTS', def: [53000, 54999] },
+};
+
+/** The bench's port ranges: HTTP/signalling, our media (UDP+TCP), the peers' RTP; overridable (BENCH_*_PORTS=lo-hi). */
+export function portRange(which: Range): [number, number] {
+  const env = process.env[RANGES[which].env];
+  const def = RANGES[which].def;
   const m = env?.match(/^(\d+)-(\d+)$/);
   return m ? [Number(m[1]), Number(m[2])] : def;
 }
@@ -31,7 +39,7 @@ function free(port: number, udp: boolean): Promise<boolean> {
 
 const taken = new Set<number>();
 /** `count` consecutive ports free for TCP (and UDP when `udp`) inside the range, not handed out before by this run. */
-export async function freePorts(which: 'http' | 'media', count: number, udp = which === 'media'): Promise<number> {
+export async function freePorts(which: Range, count: number, udp = which !== 'http'): Promise<number> {
   const [lo, hi] = portRange(which);
   for (let attempt = 0; attempt < 200; attempt++) {
     const base = lo + Math.floor(Math.random() * Math.max(1, hi - lo - count + 2));
@@ -42,7 +50,7 @@ export async function freePorts(which: 'http' | 'media', count: number, udp = wh
       return base;
     }
   }
-  throw new Error(`no ${count} free ${which} ports in ${lo}-${hi} (set BENCH_${which.toUpperCase()}_PORTS=lo-hi)`);
+  throw new Error(`no ${count} free ${which} ports in ${lo}-${hi} (set ${RANGES[which].env}=lo-hi)`);
 }
 
 export function machine(): Record<string, unknown> {

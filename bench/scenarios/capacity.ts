@@ -125,7 +125,7 @@ export const capacity: Scenario = {
       if (bins.length === 0) runs.push({ kind, label: kind });
       else bins.forEach((b, i) => runs.push({ kind, workerBin: b, label: `${kind}#${i + 1}` }));
     }
-    const rows = [];
+    const rows: (string | number | null)[][] = [];
     const series: Series[] = [];
     const figures: Record<string, unknown> = {};
     const failures: string[] = [];

@@ -38,7 +38,8 @@ export interface RemoteParameters {
   remoteDtlsRole: 'client' | 'server';
 }
 
-const LOOPBACK = '127.0.0.1';
+/** Where bots bind and what they advertise: loopback, or the run's own namespace address (BENCH_BIND_IP, see run.ts). */
+const LOOPBACK = process.env.BENCH_BIND_IP ?? '127.0.0.1';
 const SRTP_AEAD_AES_128_GCM = 0x0007;
 const SRTP_AES128_CM_HMAC_SHA1_80 = 0x0001;
 
@@ -59,8 +60,10 @@ export class BotTransport {
   private twccSeq = 0;
 
   private constructor(controlling: boolean, srtpProfile: 'gcm' | 'cm') {
+    // werift leaves loopback out of its host addresses: add it, bind every socket to it, and advertise only it
     this.gatherer = new RTCIceGatherer({
       interfaceAddresses: { udp4: LOOPBACK },
+      additionalHostAddresses: [LOOPBACK],
       useIpv4: true,
       useIpv6: false,
       useTcp: false,
@@ -87,7 +90,7 @@ export class BotTransport {
     const p = this.gatherer.localParameters;
     return {
       ice: { usernameFragment: p.usernameFragment, password: p.password },
-      candidates: this.gatherer.localCandidates.map((c) => ({
+      candidates: this.gatherer.localCandidates.filter((c) => c.ip === LOOPBACK).slice(0, 1).map((c) => ({
         foundation: c.foundation.replace(/^candidate:/, ''), priority: c.priority, ip: c.ip, port: c.port, protocol: 'udp', type: c.type,
       })),
       fingerprints: this.dtls.localParameters.fingerprints.map((f) => ({ algorithm: f.algorithm, value: f.value })),

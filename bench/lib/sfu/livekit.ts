@@ -66,7 +66,7 @@ export async function livekitBinary(): Promise<string> {
 export async function startLivekit(o: { workDir: string }): Promise<SfuServer> {
   const bin = await livekitBinary();
   const port = await freePorts('http', 1);
-  const udp = await freePorts('media', 2);
+  const udp = await freePorts('peer', 2);
   const config = path.join(o.workDir, 'livekit.yaml');
   await fs.writeFile(config, [
     `port: ${port}`,
@@ -190,7 +190,7 @@ export class LivekitClient implements SfuClient {
           rx.setVideoPayloadTypes(offer.media.filter((m) => m.kind === 'video').flatMap((m) => m.payloads.filter((p) => /^vp8\//i.test(p.codec)).map((p) => p.pt)));
           sendReq({ case: 'answer', value: new SessionDescription({ type: 'answer', sdp: receiveAnswer(t.local, offer) }) });
           if (!connected) {
-            t.controlling = offer.transport.ice.iceLite;
+            t.controlling = offer.transport.ice.iceLite ?? false;
             connected = connect(t, offer, SignalTarget.SUBSCRIBER);
             connected.then(() => debug(`${o.identity}: subscriber connected`), (err: Error) => debug(`${o.identity}: subscriber: ${err.message}`));
           }
