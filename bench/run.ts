@@ -20,6 +20,7 @@ const COMMON = {
   processes: { default: '2', help: 'bot processes (many bots each)' },
   out: { default: path.join(import.meta.dirname, 'results'), help: 'results folder' },
   quiet: { default: 'false', help: 'no progress line' },
+  srtp: { default: 'gcm', help: 'SRTP profile the bots offer: gcm (AEAD_AES_128_GCM, browser-like) or cm (AES_CM_128_HMAC_SHA1_80)' },
 };
 
 function usage(): string {
@@ -49,6 +50,8 @@ export async function runScenario(argv: string[]): Promise<{ report: Report; dir
   for (const s of sfus) if (!(SFU_KINDS as readonly string[]).includes(s)) throw new Error(`--sfu: unknown SFU '${s}' (one of ${SFU_KINDS.join(', ')})`);
   const processes = Number(flags.processes);
   if (!Number.isInteger(processes) || processes < 1 || processes > 16) throw new Error('--processes must be 1..16');
+  if (flags.srtp !== 'gcm' && flags.srtp !== 'cm') throw new Error("--srtp must be 'gcm' or 'cm'");
+  process.env.BENCH_SRTP = flags.srtp; // read by the bot processes
   const workDir = await fs.mkdtemp(path.join(os.tmpdir(), `meshmeet-bench-${name}-`));
   const quiet = flags.quiet === 'true' || !process.stdout.isTTY;
   let lastProgress = 0;

@@ -43,7 +43,8 @@ export function fmt(v: string | number | null | undefined, digits = 1): string {
   if (typeof v === 'string') return v;
   if (!Number.isFinite(v)) return '-';
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
-  return v.toFixed(Number.isInteger(v) ? 0 : digits);
+  if (Number.isInteger(v)) return String(v);
+  return v.toFixed(Math.abs(v) < 10 ? Math.max(digits, 2) : digits);
 }
 
 export function renderTable(t: Table): string {

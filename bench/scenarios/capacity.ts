@@ -1,7 +1,8 @@
 /**
  * `capacity`: a fixed set of publishers (audio + 3-layer simulcast video) in one room; subscribers are added in
- * steps until receive loss passes --max-loss (1%), the SFU's CPU saturates, the machine runs out of CPU (then the
- * bots are the limit, said so), or --max-subscribers. Reports the last step under the loss limit: consumers
+ * steps until receive loss passes --max-loss (1%), the SFU's CPU saturates, --max-subscribers or --max-minutes.
+ * On a small shared machine the bots share the cores with the SFU, so the ramp often ends in loss caused by the
+ * bots' own limits: the figure to compare is then packets delivered per core of CPU used by the SFU. Reports the last step under the loss limit: consumers
  * (subscribed tracks), packets delivered per second, and per core of CPU used by the SFU's own processes.
  */
 import os from 'node:os';
@@ -31,6 +32,7 @@ export interface CapacityOptions {
   stepSeconds: number;
   maxSubscribers: number;
   maxLossPct: number;
+  maxMinutes: number;
   workerBin?: string;
   label?: string;
 }
@@ -55,6 +57,7 @@ export async function runCapacity(ctx: ScenarioContext, kind: SfuKind, o: Capaci
       let subscribers = 0;
       let joined = 0;
       let stoppedBecause = `reached --max-subscribers ${o.maxSubscribers}`;
+      const deadline = performance.now() + o.maxMinutes * 60_000;
       await sleep(2000);
       while (subscribers < o.maxSubscribers) {
         const add = Math.min(o.step, o.maxSubscribers - subscribers);
@@ -74,7 +77,7 @@ export async function runCapacity(ctx: ScenarioContext, kind: SfuKind, o: Capaci
         if (summary.lossPct! > o.maxLossPct) { stoppedBecause = `loss ${summary.lossPct!.toFixed(2)}% > ${o.maxLossPct}%`; break; }
         const sfuCpu = kind === 'meshmeet' && Number.isFinite(summary.sfuMediaCpuCores) ? summary.sfuMediaCpuCores! : summary.sfuCpuCores!;
         if (sfuCpu >= sfuCoreLimit) { stoppedBecause = `SFU CPU saturated (${sfuCpu.toFixed(2)} cores)`; break; }
-        if (summary.machineCpuCores! >= 0.97 * cores) { stoppedBecause = `machine CPU saturated (${summary.machineCpuCores!.toFixed(2)}/${cores} cores: the bots and other users are the limit)`; break; }
+        if (performance.now() > deadline) { stoppedBecause = `--max-minutes ${o.maxMinutes} reached`; break; }
       }
       const under = steps.filter((s) => s.summary.lossPct! <= o.maxLossPct && s.joined === s.subscribers);
       const best = under.at(-1) ?? null;
@@ -99,6 +102,7 @@ export function capacityOptions(ctx: ScenarioContext): CapacityOptions {
     stepSeconds: intFlag(ctx, 'step-seconds', 2, 120),
     maxSubscribers: intFlag(ctx, 'max-subscribers', 1, 2000),
     maxLossPct: numFlag(ctx, 'max-loss', 0, 100),
+    maxMinutes: numFlag(ctx, 'max-minutes', 0.5, 120),
   };
 }
 export const CAPACITY_FLAGS = {
@@ -107,6 +111,7 @@ export const CAPACITY_FLAGS = {
   'step-seconds': { default: '6', help: 'measured seconds per step' },
   'max-subscribers': { default: '240', help: 'stop here at the latest' },
   'max-loss': { default: '1', help: 'receive loss (%) that ends the ramp' },
+  'max-minutes': { default: '8', help: 'time limit of one ramp' },
 };
 
 export const capacity: Scenario = {

@@ -81,7 +81,7 @@ export class BotTransport {
   /** Gathers loopback host candidates. `controlling`: our ICE role (the offerer's, or against an ICE-lite server). */
   static async create(opts: { controlling: boolean; srtp?: 'gcm' | 'cm' }): Promise<BotTransport> {
     if (!RTCDtlsTransport.localCertificate) await RTCDtlsTransport.SetupCertificate();
-    const t = new BotTransport(opts.controlling, opts.srtp ?? 'cm');
+    const t = new BotTransport(opts.controlling, opts.srtp ?? (process.env.BENCH_SRTP === 'cm' ? 'cm' : 'gcm'));
     await t.gatherer.gather();
     return t;
   }
