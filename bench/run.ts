@@ -2,7 +2,6 @@
  * The bench suite: `npm run bench -- <scenario> [--sfu meshmeet|livekit|janus] [--flags]`.
  * `npm run bench -- list` lists the scenarios and their flags. Results go to bench/results/<date>-<scenario>/.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import type { Scenario, ScenarioContext } from './lib/scenario.js';
 import { SFU_KINDS, type SfuKind } from './lib/sfu/types.js';
 import { startSfu } from './lib/sfu/servers.js';
 import { machine } from './lib/system.js';
+import { needsNamespace, reexecInNamespace } from './lib/netns.js';
 import { SCENARIOS } from './scenarios/index.js';
 
 const COMMON = {
@@ -90,40 +90,13 @@ export async function runScenario(argv: string[]): Promise<{ report: Report; dir
   }
 }
 
-/**
- * Janus never gathers loopback candidates (it skips loopback interfaces), so a run with Janus happens in a network
- * namespace of its own: loopback plus a veth pair whose one end holds 127.0.1.1, where Janus and the bots meet. Every
- * SFU of that run (ours and LiveKit too) runs in the same namespace, on the same terms. Needs root (unshare -n).
- */
-const NETNS_SETUP = 'set -e; ip link set lo up; ip link add mmb0 type veth peer name mmb1; ip addr add 127.0.1.1/32 dev mmb0; ' +
-  'ip link set mmb1 up; ip link set mmb0 up; exec "$@"';
-
-function needsNamespace(argv: string[]): boolean {
-  if (argv[0] === 'compare') return true;
-  const i = argv.findIndex((a) => a === '--sfu' || a.startsWith('--sfu='));
-  const flag = i < 0 ? '' : argv[i]!;
-  const value = flag.includes('=') ? flag.split('=')[1]! : i < 0 ? '' : argv[i + 1] ?? '';
-  return value.split(',').includes('janus');
-}
-
-function reexecInNamespace(argv: string[]): never {
-  const r = spawnSync('unshare', ['-n', 'bash', '-c', NETNS_SETUP, 'netns', process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), ...argv], {
-    stdio: 'inherit', env: { ...process.env, BENCH_NETNS: '1', BENCH_BIND_IP: '127.0.1.1' },
-  });
-  if (r.error || (r.status !== 0 && r.status !== 1)) {
-    console.error(`bench: could not run in a network namespace of its own (needed for Janus): ${r.error?.message ?? `exit ${r.status}`}; ` +
-      'run as root with util-linux unshare and iproute2, or leave janus out of --sfu');
-  }
-  process.exit(r.status ?? 1);
-}
-
 if (import.meta.url === `file://${process.argv[1]}`) {
   const argv = process.argv.slice(2);
   if (argv[0] === 'list' || argv[0] === '--help' || argv.length === 0) {
     console.log(usage());
     process.exit(0);
   }
-  if (needsNamespace(argv) && !process.env.BENCH_NETNS) reexecInNamespace(argv);
+  if (needsNamespace(argv) && !process.env.BENCH_NETNS) reexecInNamespace(fileURLToPath(import.meta.url), argv);
   try {
     const { report, dir } = await runScenario(argv);
     console.log(`\n${renderTable(report.table)}\n`);

@@ -85,6 +85,8 @@ export function summarize(points: Point[]): Record<string, number> {
     machineCpuCores: mean(points.map((p) => p.machineCpuCores)),
     /** Packets the SFU delivered to the bots per second, per core of CPU the SFU's processes used. */
     ppsPerSfuCore: sfu > 0 ? rx / sfu : NaN,
+    /** The same per core of the SFU's media processes only (mediasoup workers, by getResourceUsage), where known. */
+    ppsPerMediaCore: media > 0 ? rx / media : NaN,
   };
 }
 

@@ -88,15 +88,29 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
-/** CPU seconds (user+system) that a process has used, or 0 when it is gone. */
+/**
+ * CPU seconds that a process has used, or 0 when it is gone: the nanosecond sum of its live threads' run time
+ * (/proc/<pid>/task/<tid>/schedstat), or the tick counts of /proc/<pid>/stat (which also keep the time of threads
+ * that have exited, at 10 ms resolution), whichever is larger.
+ */
 export function cpuSeconds(pid: number): number {
+  let ticks = 0;
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICKS;
+    ticks = (Number(f[11]) + Number(f[12])) / TICKS;
   } catch {
     return 0;
   }
+  let ns = 0;
+  try {
+    for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+      } catch { /* thread gone */ }
+    }
+  } catch { /* process gone */ }
+  return Math.max(ticks, ns / 1e9);
 }
 
 /** Total CPU seconds of the machine (all cores, all states but idle and iowait) and its wall clock. */

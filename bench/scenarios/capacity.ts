@@ -89,10 +89,18 @@ export async function runCapacity(ctx: ScenarioContext, kind: SfuKind, o: Capaci
   }
 }
 
-export const CAPACITY_COLUMNS = ['sfu', 'max subscribers', 'consumers', 'rx pkt/s', 'loss %', 'SFU cores', 'pkt/s per SFU core', 'stopped because'];
+export const CAPACITY_COLUMNS = ['sfu', 'max subscribers', 'consumers', 'rx pkt/s', 'loss %', 'SFU cores', 'pkt/s per SFU core',
+  'pkt/s per worker core', 'steps < 1%: pkt/s per SFU core', 'stopped because'];
+/** Packets over CPU across every step under the loss limit (less noisy than one step). */
+function pooled(f: CapacityFigures, cpu: 'sfuCpuCores' | 'sfuMediaCpuCores'): number | null {
+  const ok = f.steps.filter((s) => s.summary.lossPct! <= 1);
+  const c = ok.reduce((a, s) => a + s.summary[cpu]!, 0);
+  return ok.length && c > 0 ? ok.reduce((a, s) => a + s.summary.rxPps!, 0) / c : null;
+}
 export const capacityRow = (f: CapacityFigures): (string | number | null)[] => [
   f.label, f.best?.subscribers ?? 0, f.best?.consumers ?? 0, f.best?.summary.rxPps ?? null, f.best?.summary.lossPct ?? null,
-  f.best?.summary.sfuCpuCores ?? null, f.best?.summary.ppsPerSfuCore ?? null, f.stoppedBecause,
+  f.best?.summary.sfuCpuCores ?? null, f.best?.summary.ppsPerSfuCore ?? null, f.best?.summary.ppsPerMediaCore ?? null, pooled(f, 'sfuCpuCores'),
+  f.stoppedBecause,
 ];
 
 export function capacityOptions(ctx: ScenarioContext): CapacityOptions {
@@ -147,8 +155,10 @@ export const capacity: Scenario = {
         failures.push(`${r.label}: ${(err as Error).message}`);
       }
     }
-    const base = rows[0]?.[6] as number | null;
-    if (rows.length > 1 && base) notes.push(`pkt/s per SFU core relative to ${rows[0]![0]}: ${rows.map((r) => `${r[0]} ${((r[6] as number) / base).toFixed(2)}x`).join(', ')}`);
+    for (const [col, what] of [[6, 'pkt/s per SFU core'], [7, 'pkt/s per worker core'], [8, 'pkt/s per SFU core over all steps under 1% loss']] as const) {
+      const base = rows[0]?.[col] as number | null;
+      if (rows.length > 1 && base) notes.push(`${what} relative to ${rows[0]![0]}: ${rows.map((r) => `${r[0]} ${((r[col] as number) / base).toFixed(2)}x`).join(', ')}`);
+    }
     notes.push('consumers: subscribed tracks (audio + video per publisher per subscriber); pkt/s per SFU core: packets delivered to the bots per second per core of CPU used by the SFU\'s processes');
     return {
       figures, series, failures, notes,
