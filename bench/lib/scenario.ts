@@ -6,7 +6,7 @@
  * A scenario declares `needs`: 'single-node' ones run today; 'mesh' ones (cross-region, gossip) get a context
  * with several nodes once the mesh exists, through the same interface.
  */
-import type { ScenarioResult } from './report.js';
+import type { ScenarioResult, Series } from './report.js';
 import { Fleet, Sampler, type Point } from './fleet.js';
 import type { SfuKind, SfuServer } from './sfu/types.js';
 
@@ -127,4 +127,43 @@ export async function joinAll(fleet: Fleet, specs: { id: string; room: string; p
 
 export function failuresOf(results: { id: string; ok: boolean; error?: string }[], sfu: string): string[] {
   return results.filter((r) => !r.ok).map((r) => `${sfu}: bot ${r.id} could not connect: ${r.error}`);
+}
+
+/** One SFU's part of a scenario's result. */
+export interface SfuRun {
+  row: (string | number | null)[];
+  points: Point[];
+  figures: Record<string, unknown>;
+  failures: string[];
+}
+
+/** Starts `kind`, a fleet of bots on it, runs `fn`, and stops both whatever happens. */
+export async function onSfu<T>(ctx: ScenarioContext, kind: SfuKind, fn: (sfu: SfuServer, fleet: Fleet, sampler: Sampler) => Promise<T>,
+  opts?: { workerBin?: string; label?: string }): Promise<T> {
+  const sfu = await ctx.startSfu(kind, opts);
+  try {
+    return await withFleet(ctx, sfu, (fleet, sampler) => fn(sfu, fleet, sampler));
+  } finally {
+    await sfu.stop();
+  }
+}
+
+/** Runs `fn` for every SFU of --sfu, one after another; one that fails is a failure in the results, the rest still run. */
+export async function eachSfu(ctx: ScenarioContext, fn: (kind: SfuKind) => Promise<SfuRun>) {
+  const rows: (string | number | null)[][] = [];
+  const series: Series[] = [];
+  const figures: Record<string, unknown> = {};
+  const failures: string[] = [];
+  for (const kind of ctx.sfus) {
+    try {
+      const r = await fn(kind);
+      rows.push(r.row);
+      series.push({ label: kind, points: r.points });
+      figures[kind] = { ...r.figures, points: r.points };
+      failures.push(...r.failures);
+    } catch (err) {
+      failures.push(`${kind}: ${(err as Error).message}`);
+    }
+  }
+  return { rows, series, figures, failures };
 }

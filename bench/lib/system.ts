@@ -144,18 +144,5 @@ export function startProcess(cmd: string, args: string[], opts: { env?: NodeJS.P
   };
 }
 
-/** Polls until `check` is truthy, at most `timeoutMs`; throws naming `what`. */
-export async function until<T>(what: string, check: () => Promise<T> | T, timeoutMs = 30_000, everyMs = 200): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** Polls until a check is truthy (the tests' helper, shared with the bench). */
+export { waitFor as until } from '../../tests/helpers/edge.js';

@@ -8,7 +8,7 @@
 import os from 'node:os';
 import type { Point } from '../lib/fleet.js';
 import type { ScenarioResult, Series } from '../lib/report.js';
-import { failuresOf, intFlag, joinAll, measure, numFlag, sleep, summarize, withFleet, type Scenario, type ScenarioContext } from '../lib/scenario.js';
+import { failuresOf, intFlag, joinAll, measure, numFlag, onSfu, sleep, summarize, type Scenario, type ScenarioContext } from '../lib/scenario.js';
 import type { SfuKind } from '../lib/sfu/types.js';
 
 export interface CapacityStep {
@@ -39,54 +39,49 @@ export interface CapacityOptions {
 
 export async function runCapacity(ctx: ScenarioContext, kind: SfuKind, o: CapacityOptions) {
   const label = o.label ?? kind;
-  const sfu = await ctx.startSfu(kind, { workerBin: o.workerBin, label });
   const cores = os.availableParallelism();
   // mediasoup: one room lives on one worker, one core; the others may use every core
   const sfuCoreLimit = kind === 'meshmeet' ? 0.95 : 0.9 * cores;
-  try {
+  return onSfu(ctx, kind, async (sfu, fleet, sampler) => {
     const room = `capacity-${Date.now().toString(36)}`;
     await sfu.prepareRoom(room, o.publishers + 1);
-    return await withFleet(ctx, sfu, async (fleet, sampler) => {
-      const failures: string[] = [];
-      const pubs = await joinAll(fleet, Array.from({ length: o.publishers }, (_, i) => ({ id: `pub${i}`, room, publish: true, subscribe: false })));
-      failures.push(...failuresOf(pubs, label));
-      if (pubs.every((p) => !p.ok)) throw new Error(`${label}: no publisher could connect (${pubs[0]?.error})`);
-      const live = pubs.filter((p) => p.ok).length;
-      const steps: CapacityStep[] = [];
-      const points: Point[] = [];
-      let subscribers = 0;
-      let joined = 0;
-      let stoppedBecause = `reached --max-subscribers ${o.maxSubscribers}`;
-      const deadline = performance.now() + o.maxMinutes * 60_000;
-      await sleep(2000);
-      while (subscribers < o.maxSubscribers) {
-        const add = Math.min(o.step, o.maxSubscribers - subscribers);
-        const res = await joinAll(fleet, Array.from({ length: add }, (_, i) => ({ id: `sub${subscribers + i}`, room, publish: false })));
-        subscribers += add;
-        joined += res.filter((r) => r.ok).length;
-        failures.push(...failuresOf(res, label));
-        await sleep(2500);
-        const pts = await measure(ctx, sampler, `${label} capacity ${subscribers} subscribers`, o.stepSeconds);
-        points.push(...pts);
-        const summary = summarize(pts);
-        const step = { subscribers, consumers: joined * live * 2, joined, summary };
-        steps.push(step);
-        ctx.log(`${label}: ${subscribers} subscribers (${step.consumers} consumers): ${Math.round(summary.rxPps!)} pkt/s, loss ${summary.lossPct!.toFixed(2)}%, ` +
-          `SFU ${summary.sfuCpuCores!.toFixed(2)} cores, ${Math.round(summary.ppsPerSfuCore!)} pkt/s per SFU core, machine ${summary.machineCpuCores!.toFixed(2)}/${cores}`);
-        if (res.some((r) => !r.ok)) { stoppedBecause = 'bots could not connect'; break; }
-        if (summary.lossPct! > o.maxLossPct) { stoppedBecause = `loss ${summary.lossPct!.toFixed(2)}% > ${o.maxLossPct}%`; break; }
-        const sfuCpu = kind === 'meshmeet' && Number.isFinite(summary.sfuMediaCpuCores) ? summary.sfuMediaCpuCores! : summary.sfuCpuCores!;
-        if (sfuCpu >= sfuCoreLimit) { stoppedBecause = `SFU CPU saturated (${sfuCpu.toFixed(2)} cores)`; break; }
-        if (performance.now() > deadline) { stoppedBecause = `--max-minutes ${o.maxMinutes} reached`; break; }
-      }
-      const under = steps.filter((s) => s.summary.lossPct! <= o.maxLossPct && s.joined === s.subscribers);
-      const best = under.at(-1) ?? null;
-      const figures: CapacityFigures = { sfu: kind, label, publishers: o.publishers, steps, best, stoppedBecause };
-      return { figures, points, failures, server: sfu.describe() };
-    });
-  } finally {
-    await sfu.stop();
-  }
+    const failures: string[] = [];
+    const pubs = await joinAll(fleet, Array.from({ length: o.publishers }, (_, i) => ({ id: `pub${i}`, room, publish: true, subscribe: false })));
+    failures.push(...failuresOf(pubs, label));
+    if (pubs.every((p) => !p.ok)) throw new Error(`${label}: no publisher could connect (${pubs[0]?.error})`);
+    const live = pubs.filter((p) => p.ok).length;
+    const steps: CapacityStep[] = [];
+    const points: Point[] = [];
+    let subscribers = 0;
+    let joined = 0;
+    let stoppedBecause = `reached --max-subscribers ${o.maxSubscribers}`;
+    const deadline = performance.now() + o.maxMinutes * 60_000;
+    await sleep(2000);
+    while (subscribers < o.maxSubscribers) {
+      const add = Math.min(o.step, o.maxSubscribers - subscribers);
+      const res = await joinAll(fleet, Array.from({ length: add }, (_, i) => ({ id: `sub${subscribers + i}`, room, publish: false })));
+      subscribers += add;
+      joined += res.filter((r) => r.ok).length;
+      failures.push(...failuresOf(res, label));
+      await sleep(2500);
+      const pts = await measure(ctx, sampler, `${label} capacity ${subscribers} subscribers`, o.stepSeconds);
+      points.push(...pts);
+      const summary = summarize(pts);
+      const step = { subscribers, consumers: joined * live * 2, joined, summary };
+      steps.push(step);
+      ctx.log(`${label}: ${subscribers} subscribers (${step.consumers} consumers): ${Math.round(summary.rxPps!)} pkt/s, loss ${summary.lossPct!.toFixed(2)}%, ` +
+        `SFU ${summary.sfuCpuCores!.toFixed(2)} cores, ${Math.round(summary.ppsPerSfuCore!)} pkt/s per SFU core, machine ${summary.machineCpuCores!.toFixed(2)}/${cores}`);
+      if (res.some((r) => !r.ok)) { stoppedBecause = 'bots could not connect'; break; }
+      if (summary.lossPct! > o.maxLossPct) { stoppedBecause = `loss ${summary.lossPct!.toFixed(2)}% > ${o.maxLossPct}%`; break; }
+      const sfuCpu = kind === 'meshmeet' && Number.isFinite(summary.sfuMediaCpuCores) ? summary.sfuMediaCpuCores! : summary.sfuCpuCores!;
+      if (sfuCpu >= sfuCoreLimit) { stoppedBecause = `SFU CPU saturated (${sfuCpu.toFixed(2)} cores)`; break; }
+      if (performance.now() > deadline) { stoppedBecause = `--max-minutes ${o.maxMinutes} reached`; break; }
+    }
+    const under = steps.filter((s) => s.summary.lossPct! <= o.maxLossPct && s.joined === s.subscribers);
+    const best = under.at(-1) ?? null;
+    const figures: CapacityFigures = { sfu: kind, label, publishers: o.publishers, steps, best, stoppedBecause };
+    return { figures, points, failures, server: sfu.describe() };
+  }, { workerBin: o.workerBin, label });
 }
 
 export const CAPACITY_COLUMNS = ['sfu', 'max subscribers', 'consumers', 'rx pkt/s', 'loss %', 'SFU cores', 'pkt/s per SFU core',

@@ -4,8 +4,8 @@
  * when the bot publishes. Reports success rate and join time p50/p95/max; every failure is listed.
  */
 import type { JoinResult } from '../lib/fleet.js';
-import type { ScenarioResult, Series } from '../lib/report.js';
-import { failuresOf, intFlag, measure, numFlag, percentile, sleep, withFleet, type Scenario } from '../lib/scenario.js';
+import type { ScenarioResult } from '../lib/report.js';
+import { eachSfu, failuresOf, intFlag, measure, numFlag, onSfu, percentile, sleep, type Scenario } from '../lib/scenario.js';
 
 export const joinStorm: Scenario = {
   name: 'join-storm',
@@ -23,50 +23,34 @@ export const joinStorm: Scenario = {
     const roomSize = intFlag(ctx, 'room-size', 1, 1000);
     const publishEvery = intFlag(ctx, 'publish-every', 0, 1000);
     const total = Math.round(rate * seconds);
-    const rows: (string | number | null)[][] = [];
-    const series: Series[] = [];
-    const figures: Record<string, unknown> = {};
-    const failures: string[] = [];
-    for (const kind of ctx.sfus) {
-      try {
-        const sfu = await ctx.startSfu(kind);
-        try {
-          const stamp = Date.now().toString(36);
-          for (let r = 0; r < Math.ceil(total / roomSize); r++) await sfu.prepareRoom(`storm-${stamp}-${r}`, roomSize);
-          await withFleet(ctx, sfu, async (fleet, sampler) => {
-            const t0 = performance.now();
-            const pending: Promise<JoinResult>[] = [];
-            const watching = measure(ctx, sampler, `${kind} join-storm`, seconds + 5);
-            for (let i = 0; i < total; i++) {
-              const due = t0 + (i * 1000) / rate;
-              const wait = due - performance.now();
-              if (wait > 0) await sleep(wait);
-              pending.push(fleet.join(`j${i}`, `storm-${stamp}-${Math.floor(i / roomSize)}`, publishEvery > 0 && i % publishEvery === 0));
-            }
-            const results = await Promise.all(pending);
-            const points = await watching;
-            const ok = results.filter((r) => r.ok);
-            const times = ok.map((r) => r.joinMs);
-            const sig = ok.map((r) => r.signalledMs ?? NaN).filter(Number.isFinite);
-            const f = {
-              sfu: kind, attempted: total, succeeded: ok.length, successPct: (ok.length / total) * 100,
-              joinMs: { p50: percentile(times, 50), p95: percentile(times, 95), max: Math.max(...times) },
-              signalledMs: { p50: percentile(sig, 50), p95: percentile(sig, 95) },
-              achievedRate: total / ((performance.now() - t0) / 1000),
-              joins: results,
-            };
-            figures[kind] = { ...f, server: sfu.describe(), points };
-            series.push({ label: kind, points });
-            failures.push(...failuresOf(results, kind));
-            rows.push([kind, `${ok.length}/${total}`, f.successPct, f.joinMs.p50, f.joinMs.p95, f.joinMs.max, f.signalledMs.p50]);
-          });
-        } finally {
-          await sfu.stop();
-        }
-      } catch (err) {
-        failures.push(`${kind}: ${(err as Error).message}`);
+    const { rows, series, figures, failures } = await eachSfu(ctx, (kind) => onSfu(ctx, kind, async (sfu, fleet, sampler) => {
+      const stamp = Date.now().toString(36);
+      for (let r = 0; r < Math.ceil(total / roomSize); r++) await sfu.prepareRoom(`storm-${stamp}-${r}`, roomSize);
+      const t0 = performance.now();
+      const pending: Promise<JoinResult>[] = [];
+      const watching = measure(ctx, sampler, `${kind} join-storm`, seconds + 5);
+      for (let i = 0; i < total; i++) {
+        const wait = t0 + (i * 1000) / rate - performance.now();
+        if (wait > 0) await sleep(wait);
+        pending.push(fleet.join(`j${i}`, `storm-${stamp}-${Math.floor(i / roomSize)}`, publishEvery > 0 && i % publishEvery === 0));
       }
-    }
+      const results = await Promise.all(pending);
+      const points = await watching;
+      const ok = results.filter((r) => r.ok);
+      const times = ok.map((r) => r.joinMs);
+      const sig = ok.map((r) => r.signalledMs ?? NaN).filter(Number.isFinite);
+      const f = {
+        sfu: kind, attempted: total, succeeded: ok.length, successPct: (ok.length / total) * 100,
+        joinMs: { p50: percentile(times, 50), p95: percentile(times, 95), max: Math.max(...times) },
+        signalledMs: { p50: percentile(sig, 50), p95: percentile(sig, 95) },
+        achievedRate: total / ((performance.now() - t0) / 1000),
+        joins: results,
+      };
+      return {
+        row: [kind, `${ok.length}/${total}`, f.successPct, f.joinMs.p50, f.joinMs.p95, f.joinMs.max, f.signalledMs.p50],
+        points, failures: failuresOf(results, kind), figures: { ...f, server: sfu.describe() },
+      };
+    }));
     return {
       figures, series, failures,
       table: { columns: ['sfu', 'joined', 'success %', 'join p50 ms', 'join p95 ms', 'join max ms', 'signalling p50 ms'], rows },

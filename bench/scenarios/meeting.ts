@@ -2,8 +2,8 @@
  * `meeting`: N participants in one room on one node, all publishing audio and 3-layer simulcast video, all
  * subscribing to everyone; measured for --seconds after a warm-up. One row per SFU in --sfu.
  */
-import type { ScenarioResult, Series } from '../lib/report.js';
-import { failuresOf, intFlag, joinAll, measure, sleep, summarize, withFleet, type Scenario, type ScenarioContext } from '../lib/scenario.js';
+import type { ScenarioResult } from '../lib/report.js';
+import { eachSfu, failuresOf, intFlag, joinAll, measure, onSfu, sleep, summarize, type Scenario, type ScenarioContext } from '../lib/scenario.js';
 import type { SfuKind } from '../lib/sfu/types.js';
 
 export interface MeetingFigures {
@@ -17,32 +17,27 @@ export interface MeetingFigures {
 }
 
 /** Runs one meeting on one SFU kind; used by `meeting` and `compare`. */
-export async function runMeeting(ctx: ScenarioContext, kind: SfuKind, participants: number, seconds: number, warmup: number) {
-  const sfu = await ctx.startSfu(kind);
-  try {
+export function runMeeting(ctx: ScenarioContext, kind: SfuKind, participants: number, seconds: number, warmup: number) {
+  return onSfu(ctx, kind, async (sfu, fleet, sampler) => {
     const room = `meeting-${Date.now().toString(36)}`;
     await sfu.prepareRoom(room, participants);
-    return await withFleet(ctx, sfu, async (fleet, sampler) => {
-      ctx.progress(`${kind}: joining ${participants} participants...`);
-      const joins = await joinAll(fleet, Array.from({ length: participants }, (_, i) => ({ id: `p${i}`, room, publish: true })));
-      await sleep(warmup * 1000);
-      const points = await measure(ctx, sampler, `${kind} meeting`, seconds);
-      const bots = sampler.lastBots;
-      const ok = joins.filter((j) => j.ok).map((j) => j.joinMs).sort((a, b) => a - b);
-      const figures: MeetingFigures = {
-        sfu: kind, participants, joined: ok.length, joinMsP50: ok[Math.floor(ok.length / 2)] ?? NaN,
-        summary: summarize(points),
-        freezes: bots.reduce((a, b) => a + (b.rx?.freezes ?? 0), 0),
-        keyframesReceived: bots.reduce((a, b) => a + (b.rx?.keyframes ?? 0), 0),
-      };
-      return { figures, points, failures: failuresOf(joins, kind), server: sfu.describe() };
-    });
-  } finally {
-    await sfu.stop();
-  }
+    ctx.progress(`${kind}: joining ${participants} participants...`);
+    const joins = await joinAll(fleet, Array.from({ length: participants }, (_, i) => ({ id: `p${i}`, room, publish: true })));
+    await sleep(warmup * 1000);
+    const points = await measure(ctx, sampler, `${kind} meeting`, seconds);
+    const bots = sampler.lastBots;
+    const ok = joins.filter((j) => j.ok).map((j) => j.joinMs).sort((a, b) => a - b);
+    const figures: MeetingFigures = {
+      sfu: kind, participants, joined: ok.length, joinMsP50: ok[Math.floor(ok.length / 2)] ?? NaN,
+      summary: summarize(points),
+      freezes: bots.reduce((a, b) => a + (b.rx?.freezes ?? 0), 0),
+      keyframesReceived: bots.reduce((a, b) => a + (b.rx?.keyframes ?? 0), 0),
+    };
+    return { figures, points, failures: failuresOf(joins, kind), server: sfu.describe() };
+  });
 }
 
-export const meetingRow = (f: MeetingFigures): (string | number)[] => [
+export const meetingRow = (f: MeetingFigures): (string | number | null)[] => [
   f.sfu, `${f.joined}/${f.participants}`, f.summary.rxPps!, f.summary.lossPct!, f.summary.jitterMs!, f.freezes,
   f.summary.sfuCpuCores!, f.summary.ppsPerSfuCore!, f.summary.botCpuCores!,
 ];
@@ -61,21 +56,10 @@ export const meeting: Scenario = {
     const participants = intFlag(ctx, 'participants', 1, 200);
     const seconds = intFlag(ctx, 'seconds', 2, 3600);
     const warmup = intFlag(ctx, 'warmup', 0, 600);
-    const rows: (string | number | null)[][] = [];
-    const series: Series[] = [];
-    const figures: Record<string, unknown> = {};
-    const failures: string[] = [];
-    for (const kind of ctx.sfus) {
-      try {
-        const r = await runMeeting(ctx, kind, participants, seconds, warmup);
-        rows.push(meetingRow(r.figures));
-        series.push({ label: kind, points: r.points });
-        figures[kind] = { ...r.figures, server: r.server, points: r.points };
-        failures.push(...r.failures);
-      } catch (err) {
-        failures.push(`${kind}: ${(err as Error).message}`);
-      }
-    }
+    const { rows, series, figures, failures } = await eachSfu(ctx, async (kind) => {
+      const r = await runMeeting(ctx, kind, participants, seconds, warmup);
+      return { row: meetingRow(r.figures), points: r.points, failures: r.failures, figures: { ...r.figures, server: r.server } };
+    });
     return {
       figures, series, failures,
       table: { columns: MEETING_COLUMNS, rows },

@@ -2,8 +2,8 @@
  * `webinar`: a few panelists publishing, many view-only attendees, one room. Single node for now; once the mesh
  * exists, attendees spread over the nodes of a local mesh through the same scenario (a `nodes` flag).
  */
-import type { ScenarioResult, Series } from '../lib/report.js';
-import { failuresOf, intFlag, joinAll, measure, sleep, summarize, withFleet, type Scenario } from '../lib/scenario.js';
+import type { ScenarioResult } from '../lib/report.js';
+import { eachSfu, failuresOf, intFlag, joinAll, measure, onSfu, sleep, summarize, type Scenario } from '../lib/scenario.js';
 
 export const webinar: Scenario = {
   name: 'webinar',
@@ -18,37 +18,23 @@ export const webinar: Scenario = {
     const panelists = intFlag(ctx, 'panelists', 1, 20);
     const attendees = intFlag(ctx, 'attendees', 0, 2000);
     const seconds = intFlag(ctx, 'seconds', 2, 3600);
-    const rows: (string | number | null)[][] = [];
-    const series: Series[] = [];
-    const figures: Record<string, unknown> = {};
-    const failures: string[] = [];
-    for (const kind of ctx.sfus) {
-      try {
-        const sfu = await ctx.startSfu(kind);
-        try {
-          const room = `webinar-${Date.now().toString(36)}`;
-          await sfu.prepareRoom(room, panelists);
-          await withFleet(ctx, sfu, async (fleet, sampler) => {
-            const joins = [
-              ...(await joinAll(fleet, Array.from({ length: panelists }, (_, i) => ({ id: `panelist${i}`, room, publish: true })))),
-              ...(await joinAll(fleet, Array.from({ length: attendees }, (_, i) => ({ id: `attendee${i}`, room, publish: false })), 6)),
-            ];
-            await sleep(3000);
-            const points = await measure(ctx, sampler, `${kind} webinar`, seconds);
-            const s = summarize(points);
-            const ok = joins.filter((j) => j.ok).length;
-            figures[kind] = { sfu: kind, panelists, attendees, joined: ok, summary: s, server: sfu.describe(), points };
-            series.push({ label: kind, points });
-            failures.push(...failuresOf(joins, kind));
-            rows.push([kind, `${ok}/${joins.length}`, s.rxPps!, s.lossPct!, s.jitterMs!, s.sfuCpuCores!, s.ppsPerSfuCore!]);
-          });
-        } finally {
-          await sfu.stop();
-        }
-      } catch (err) {
-        failures.push(`${kind}: ${(err as Error).message}`);
-      }
-    }
+    const { rows, series, figures, failures } = await eachSfu(ctx, (kind) => onSfu(ctx, kind, async (sfu, fleet, sampler) => {
+      const room = `webinar-${Date.now().toString(36)}`;
+      await sfu.prepareRoom(room, panelists);
+      const joins = [
+        ...(await joinAll(fleet, Array.from({ length: panelists }, (_, i) => ({ id: `panelist${i}`, room, publish: true })))),
+        ...(await joinAll(fleet, Array.from({ length: attendees }, (_, i) => ({ id: `attendee${i}`, room, publish: false })), 6)),
+      ];
+      await sleep(3000);
+      const points = await measure(ctx, sampler, `${kind} webinar`, seconds);
+      const s = summarize(points);
+      const ok = joins.filter((j) => j.ok).length;
+      return {
+        row: [kind, `${ok}/${joins.length}`, s.rxPps!, s.lossPct!, s.jitterMs!, s.sfuCpuCores!, s.ppsPerSfuCore!],
+        points, failures: failuresOf(joins, kind),
+        figures: { sfu: kind, panelists, attendees, joined: ok, summary: s, server: sfu.describe() },
+      };
+    }));
     return {
       figures, series, failures,
       table: { columns: ['sfu', 'joined', 'rx pkt/s', 'loss %', 'jitter ms', 'SFU cores', 'pkt/s per SFU core'], rows },

@@ -10,10 +10,9 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { MediaReceiver } from '../rtc/receiver.js';
 import { EXT, OFFER_EXT_IDS, PT, parseSdp, publishOffer, receiveAnswer } from '../rtc/sdp.js';
-import { MediaSender, randomSsrc } from '../rtc/sender.js';
-import { BotTransport } from '../rtc/transport.js';
+import { randomSsrc } from '../rtc/sender.js';
+import { BotParts } from './parts.js';
 import { freePorts, portRange, processTree, startProcess, until } from '../system.js';
 import type { BotSession, ConnectInfo, JoinOptions, SfuClient, SfuServer } from './types.js';
 
@@ -225,15 +224,7 @@ export class JanusClient implements SfuClient {
 
   async join(o: JoinOptions): Promise<BotSession> {
     const api = new JanusApi(this.info.url);
-    const transports: BotTransport[] = [];
-    let sender: MediaSender | null = null;
-    let receiver: MediaReceiver | null = null;
-    const close = async (): Promise<void> => {
-      sender?.stop();
-      receiver?.stop();
-      await api.close();
-      await Promise.all(transports.map((t) => t.close()));
-    };
+    const bot = new BotParts(() => api.close());
     try {
       await api.start();
       const room = janusRoomId(o.room);
@@ -244,12 +235,8 @@ export class JanusClient implements SfuClient {
 
       if (o.subscribe) {
         const sub = await api.attach();
-        const t = await BotTransport.create({ controlling: false });
-        transports.push(t);
-        const rx = new MediaReceiver(t, undefined);
-        receiver = rx;
-        t.onRtp((p) => rx.handleRtp(p));
-        t.onRtcp((p) => rx.handleRtcp(p));
+        const t = await bot.transport(false);
+        const rx = bot.receive(t);
         const feeds = new Set<number>();
         let started = false;
         let connecting: Promise<void> | null = null;
@@ -289,8 +276,7 @@ export class JanusClient implements SfuClient {
         }
       }
       if (o.publish) {
-        const t = await BotTransport.create({ controlling: true });
-        transports.push(t);
+        const t = await bot.transport(true);
         const rids = o.media.layers.map((l) => l.rid);
         const audioSsrc = randomSsrc();
         const streamId = randomUUID();
@@ -300,16 +286,14 @@ export class JanusClient implements SfuClient {
         if (!e.jsep?.sdp) throw new Error('Janus: publish gave no answer');
         const remote = parseSdp(e.jsep.sdp);
         if (process.env.BENCH_DEBUG) process.stderr.write(`[janus] ${o.identity} publish answer:\n${e.jsep.sdp}\n`);
-        const tx = new MediaSender(t, o.media, OFFER_EXT_IDS);
-        sender = tx;
-        t.onRtcp((p) => tx.handleRtcp(p));
+        const tx = bot.send(t, o.media, OFFER_EXT_IDS);
         tx.addAudio({ ssrc: audioSsrc, payloadType: PT.opus, mid: '0' });
         tx.addVideo(rids.map((rid) => ({ ssrc: randomSsrc(), payloadType: PT.vp8, mid: '1', rid })));
         await t.connect(remote.transport);
       }
-      return { sender, receiver, joinedAt, mediaConnectedAt: performance.now(), close };
+      return bot.session(joinedAt);
     } catch (err) {
-      await close();
+      await bot.close();
       throw err;
     }
   }

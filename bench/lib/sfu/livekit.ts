@@ -24,10 +24,10 @@ import {
   VideoLayer,
   VideoQuality,
 } from '@livekit/protocol';
-import { MediaReceiver } from '../rtc/receiver.js';
 import { OFFER_EXT_IDS, EXT, PT, parseCandidate, parseSdp, publishOffer, receiveAnswer } from '../rtc/sdp.js';
-import { MediaSender, randomSsrc } from '../rtc/sender.js';
-import { BotTransport, type IceCandidateInfo } from '../rtc/transport.js';
+import { randomSsrc } from '../rtc/sender.js';
+import type { BotTransport, IceCandidateInfo } from '../rtc/transport.js';
+import { BotParts } from './parts.js';
 import { freePorts, processTree, startProcess, until } from '../system.js';
 import type { BotSession, ConnectInfo, JoinOptions, SfuClient, SfuServer } from './types.js';
 
@@ -120,9 +120,6 @@ export class LivekitClient implements SfuClient {
     const token = await livekitToken(o.identity, o.room);
     const ws = new WebSocket(`${this.info.url}/rtc?access_token=${encodeURIComponent(token)}&auto_subscribe=1&sdk=js&version=2.5.0&protocol=15`);
     ws.binaryType = 'nodebuffer';
-    const transports: BotTransport[] = [];
-    let sender: MediaSender | null = null;
-    let receiver: MediaReceiver | null = null;
     let ping: NodeJS.Timeout | null = null;
     const waiters = new Map<string, (r: SignalResponse) => void>();
     const trickles: Record<number, IceCandidateInfo[]> = { [SignalTarget.PUBLISHER]: [], [SignalTarget.SUBSCRIBER]: [] };
@@ -155,14 +152,11 @@ export class LivekitClient implements SfuClient {
         waiters.delete(m.case);
       }
     });
-    const close = async (): Promise<void> => {
+    const bot = new BotParts(() => {
       if (ping) clearInterval(ping);
-      sender?.stop();
-      receiver?.stop();
       sendReq({ case: 'leave', value: {} as never });
       ws.close();
-      await Promise.all(transports.map((t) => t.close()));
-    };
+    });
     /** Waits for a loopback candidate from the server's trickle (or the SDP), then connects. */
     const connect = async (t: BotTransport, remote: ReturnType<typeof parseSdp>, target: SignalTarget): Promise<void> => {
       const cands = await until('a loopback ICE candidate from LiveKit', () => {
@@ -178,10 +172,9 @@ export class LivekitClient implements SfuClient {
       ping = setInterval(() => sendReq({ case: 'ping', value: BigInt(Date.now()) }), Math.max(1, join.pingInterval || 5) * 1000);
       const joinedAt = performance.now();
       if (o.subscribe) {
-        const t = await BotTransport.create({ controlling: false });
-        transports.push(t);
+        const t = await bot.transport(false);
         let connected: Promise<void> | null = null;
-        const rx = new MediaReceiver(t, undefined);
+        const rx = bot.receive(t);
         const answer = (sdp: string): void => {
           const offer = parseSdp(sdp);
           debug(`${o.identity}: subscriber offer: ${offer.media.map((m) => `${m.mid}:${m.kind}:${m.direction}:${m.port}`).join(' ')}`);
@@ -195,15 +188,11 @@ export class LivekitClient implements SfuClient {
             connected.then(() => debug(`${o.identity}: subscriber connected`), (err: Error) => debug(`${o.identity}: subscriber: ${err.message}`));
           }
         };
-        receiver = rx;
-        t.onRtp((p) => rx.handleRtp(p));
-        t.onRtcp((p) => rx.handleRtcp(p));
         onOffer = answer;
         for (const sdp of early.splice(0)) answer(sdp);
       }
       if (o.publish) {
-        const t = await BotTransport.create({ controlling: true });
-        transports.push(t);
+        const t = await bot.transport(true);
         const streamId = randomUUID();
         const audioCid = randomUUID();
         const videoCid = randomUUID();
@@ -224,16 +213,14 @@ export class LivekitClient implements SfuClient {
         sendReq({ case: 'offer', value: new SessionDescription({ type: 'offer', sdp: offer }) });
         const ans = await Promise.race([wait('answer'), closed]);
         const remote = parseSdp((ans.message.value as SessionDescription).sdp);
-        const tx = new MediaSender(t, o.media, OFFER_EXT_IDS);
-        sender = tx;
-        t.onRtcp((p) => tx.handleRtcp(p));
+        const tx = bot.send(t, o.media, OFFER_EXT_IDS);
         tx.addAudio({ ssrc: audioSsrc, payloadType: PT.opus, mid: '0' });
         tx.addVideo(rids.map((rid) => ({ ssrc: randomSsrc(), payloadType: PT.vp8, mid: '1', rid })));
         await Promise.race([connect(t, remote, SignalTarget.PUBLISHER), closed]);
       }
-      return { sender, receiver, joinedAt, mediaConnectedAt: performance.now(), close };
+      return bot.session(joinedAt);
     } catch (err) {
-      await close();
+      await bot.close();
       throw err;
     }
   }

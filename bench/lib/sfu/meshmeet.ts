@@ -7,9 +7,9 @@
 import path from 'node:path';
 import WebSocket from 'ws';
 import { loadDevKeys, mintJoinToken, signalling, type DevKeys } from '../../../edge-node/index.js';
-import { BotTransport, type IceCandidateInfo } from '../rtc/transport.js';
-import { MediaReceiver } from '../rtc/receiver.js';
-import { MediaSender, randomSsrc } from '../rtc/sender.js';
+import { randomSsrc } from '../rtc/sender.js';
+import type { BotTransport, IceCandidateInfo } from '../rtc/transport.js';
+import { BotParts } from './parts.js';
 import { cpuSeconds, freePorts, processTree, startProcess, until } from '../system.js';
 import type { BotSession, ConnectInfo, JoinOptions, SfuClient, SfuServer } from './types.js';
 
@@ -146,15 +146,7 @@ export class MeshmeetClient implements SfuClient {
     const token = await mintJoinToken(await this.keys, { meetingId: o.room, participantId: o.identity, name: o.identity, role: 'participant' });
     const ws = new WebSocket(`${this.info.url}/ws/${encodeURIComponent(o.room)}?token=${encodeURIComponent(token)}`);
     const sig = new Signalling(ws);
-    const transports: BotTransport[] = [];
-    let sender: MediaSender | null = null;
-    let receiver: MediaReceiver | null = null;
-    const close = async (): Promise<void> => {
-      sender?.stop();
-      receiver?.stop();
-      sig.close();
-      await Promise.all(transports.map((t) => t.close()));
-    };
+    const bot = new BotParts(() => sig.close());
     try {
       const { rtpCapabilities } = await sig.request('getRouterRtpCapabilities', {});
       // what the bot can receive: Opus and VP8, no RTX (retransmissions come on the media SSRC), every header extension
@@ -168,8 +160,7 @@ export class MeshmeetClient implements SfuClient {
 
       const open = async (direction: 'send' | 'recv'): Promise<{ id: string; t: BotTransport }> => {
         const info = await sig.request('createTransport', { direction });
-        const t = await BotTransport.create({ controlling: true });
-        transports.push(t);
+        const t = await bot.transport(true);
         await sig.request('connectTransport', { transportId: info.id, dtlsParameters: { role: 'client', fingerprints: t.local.fingerprints } });
         await t.connect(remoteOf(info));
         return { id: info.id, t };
@@ -177,10 +168,7 @@ export class MeshmeetClient implements SfuClient {
 
       if (o.subscribe) {
         const recv = await open('recv');
-        const rx = new MediaReceiver(recv.t, twccId);
-        receiver = rx;
-        recv.t.onRtp((p) => rx.handleRtp(p));
-        recv.t.onRtcp((p) => rx.handleRtcp(p));
+        const rx = bot.receive(recv.t, twccId);
         const consumed = new Set<string>();
         const consume = async (producerId: string, participantId: string): Promise<void> => {
           if (participantId === o.identity || consumed.has(producerId)) return;
@@ -194,10 +182,7 @@ export class MeshmeetClient implements SfuClient {
       }
       if (o.publish) {
         const send = await open('send');
-        const ext = { mid: 1, twcc: 3 };
-        const tx = new MediaSender(send.t, o.media, ext);
-        sender = tx;
-        send.t.onRtcp((p) => tx.handleRtcp(p));
+        const tx = bot.send(send.t, o.media, { mid: 1, twcc: 3 });
         const headerExtensions = [{ uri: MID_URI, id: 1 }, { uri: TWCC_URI, id: 3 }];
         const audioSsrc = randomSsrc();
         tx.addAudio({ ssrc: audioSsrc, payloadType: 111, mid: '0' });
@@ -224,9 +209,9 @@ export class MeshmeetClient implements SfuClient {
           },
         });
       }
-      return { sender, receiver, joinedAt, mediaConnectedAt: performance.now(), close };
+      return bot.session(joinedAt);
     } catch (err) {
-      await close();
+      await bot.close();
       throw err;
     }
   }
