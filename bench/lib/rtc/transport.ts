@@ -83,6 +83,13 @@ export class BotTransport {
     if (!RTCDtlsTransport.localCertificate) await RTCDtlsTransport.SetupCertificate();
     const t = new BotTransport(opts.controlling, opts.srtp ?? (process.env.BENCH_SRTP === 'cm' ? 'cm' : 'gcm'));
     await t.gatherer.gather();
+    // a browser's socket buffers are large; the default (208 KiB) overflows while a busy bot process waits for a core
+    for (const p of (t.gatherer.connection as unknown as { protocols: { transport?: { socket?: import('node:dgram').Socket } }[] }).protocols) {
+      try {
+        p.transport?.socket?.setRecvBufferSize(4 * 2 ** 20);
+        p.transport?.socket?.setSendBufferSize(2 * 2 ** 20);
+      } catch { /* capped by net.core.rmem_max: keep what we got */ }
+    }
     return t;
   }
 

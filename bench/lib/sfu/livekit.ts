@@ -118,7 +118,7 @@ export class LivekitClient implements SfuClient {
 
   async join(o: JoinOptions): Promise<BotSession> {
     const token = await livekitToken(o.identity, o.room);
-    const ws = new WebSocket(`${this.info.url}/rtc?access_token=${encodeURIComponent(token)}&auto_subscribe=1&sdk=js&version=2.5.0&protocol=15`);
+    const ws = new WebSocket(`${this.info.url}/rtc?access_token=${encodeURIComponent(token)}&auto_subscribe=${o.subscribe ? 1 : 0}&sdk=js&version=2.5.0&protocol=15`);
     ws.binaryType = 'nodebuffer';
     let ping: NodeJS.Timeout | null = null;
     const waiters = new Map<string, (r: SignalResponse) => void>();
@@ -171,7 +171,9 @@ export class LivekitClient implements SfuClient {
       const join = joinMsg.message.value as { pingInterval: number };
       ping = setInterval(() => sendReq({ case: 'ping', value: BigInt(Date.now()) }), Math.max(1, join.pingInterval || 5) * 1000);
       const joinedAt = performance.now();
-      if (o.subscribe) {
+      // Every LiveKit client keeps its subscriber connection up (with its data channels): a participant without it
+      // never becomes active. A bot that does not subscribe joins with auto_subscribe=0 and so receives nothing on it.
+      {
         const t = await bot.transport(false);
         let connected: Promise<void> | null = null;
         const rx = bot.receive(t);
