@@ -15,6 +15,8 @@ fi
 # mediasoup worker build; Chromium for browser tests; PostgreSQL for tests; a JDK and Maven for Cassandra (tests).
 apt_packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev libabsl-dev
   nlohmann-json3-dev chromium fonts-liberation postgresql)
+# bench: ffmpeg encodes the bots' media once, Janus is a peer SFU, dpkg-dev unpacks Debian's libsrtp2 source for the worker
+apt_packages+=(ffmpeg janus dpkg-dev make)
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || apt_packages+=(maven)
 missing=()

@@ -89,7 +89,7 @@ ${grid}<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#9ca3af
 }
 
 function barChart(b: Bars): string {
-  const W = 640, rowH = 26, L = 150, R = 90;
+  const W = 720, rowH = 26, L = 150, R = 170;
   const max = Math.max(1e-9, ...b.items.map((i) => i.value));
   const H = 30 + b.items.length * rowH;
   const rows = b.items.map((it, i) => {
