@@ -192,6 +192,9 @@ export class LivekitClient implements SfuClient {
         };
         onOffer = answer;
         for (const sdp of early.splice(0)) answer(sdp);
+        // joined means connected, as for the other SFUs: the server's first offer comes right after the join
+        await Promise.race([until('LiveKit\'s subscriber offer', () => connected !== null, 15_000, 20), closed]);
+        await Promise.race([connected, closed]);
       }
       if (o.publish) {
         const t = await bot.transport(true);
