@@ -48,6 +48,12 @@ export const compare: Scenario = {
       }
     }
     const ours = { m: meetings.meshmeet, c: caps.meshmeet };
+    // packets per core rise with load, so the fair comparison is at the same step: the largest subscriber count that
+    // every SFU's ramp reached under the loss limit
+    const ramps = ctx.sfus.map((k) => caps[k]).filter((c): c is CapacityFigures => !!c);
+    const under = (c: CapacityFigures, n: number) => c.steps.find((st) => st.subscribers === n && st.summary.lossPct! <= o.maxLossPct);
+    const equalN = Math.max(0, ...(ramps[0]?.steps ?? []).map((st) => st.subscribers).filter((n) => ramps.every((c) => under(c, n))));
+    const atEqual = (k: string): number | null => (equalN && caps[k] ? under(caps[k]!, equalN)?.summary.ppsPerSfuCore ?? null : null);
     const ratio = (a: number | undefined, b: number | undefined): number | null => (a && b && Number.isFinite(a) && Number.isFinite(b) ? a / b : null);
     const rows = ctx.sfus.map((k) => {
       const m = meetings[k];
@@ -58,14 +64,17 @@ export const compare: Scenario = {
         c?.best?.consumers ?? null, c?.best?.summary.ppsPerSfuCore ?? null, c?.best?.summary.lossPct ?? null,
         ratio(ours.c?.best?.summary.ppsPerSfuCore, c?.best?.summary.ppsPerSfuCore),
         ratio(ours.c?.best?.consumers, c?.best?.consumers),
+        atEqual(k), ratio(atEqual('meshmeet') ?? undefined, atEqual(k) ?? undefined),
         c?.stoppedBecause ?? 'not run',
       ];
     });
-    figures.ratios = Object.fromEntries(rows.map((r) => [r[0], { oursOverThisPktPerCore: r[6], oursOverThisConsumers: r[7] }]));
+    figures.ratios = Object.fromEntries(rows.map((r) => [r[0], { oursOverThisPktPerCore: r[6], oursOverThisConsumers: r[7], oursOverThisAtEqualLoad: r[9] }]));
+    figures.equalLoadSubscribers = equalN;
     return {
       figures, series, failures,
       table: {
-        columns: ['sfu', 'meeting pkt/s/core', 'meeting loss %', 'max consumers', 'capacity pkt/s/core', 'capacity loss %', 'ours/this pkt/s/core', 'ours/this consumers', 'capacity stopped because'],
+        columns: ['sfu', 'meeting pkt/s/core', 'meeting loss %', 'max consumers', 'capacity pkt/s/core', 'capacity loss %', 'ours/this pkt/s/core',
+          'ours/this consumers', `pkt/s/core at ${equalN} subscribers`, 'ours/this there', 'capacity stopped because'],
         rows,
       },
       bars: [
@@ -76,6 +85,7 @@ export const compare: Scenario = {
       notes: [
         'same bots, same media, same flags for every SFU, one after another in this run; the machine is shared, so compare the ratios',
         'ours/this > 1: ours does more per core (or carries more consumers) than that SFU',
+        `equal load: the largest step (${equalN} subscribers) that every ramp reached under ${o.maxLossPct}% loss; packets per core rise with load, so this is the fair per-core comparison`,
       ],
     };
   },
