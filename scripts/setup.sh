@@ -16,6 +16,8 @@ fi
 apt_packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev libabsl-dev
   nlohmann-json3-dev chromium fonts-liberation postgresql)
 apt_packages+=(fonts-noto-color-emoji)  # emoji in reactions and screenshots
+# bench: ffmpeg encodes the bots' media once, Janus is a peer SFU, dpkg-dev unpacks Debian's libsrtp2 source for the worker
+apt_packages+=(ffmpeg janus dpkg-dev make)
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || apt_packages+=(maven)
 missing=()
