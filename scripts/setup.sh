@@ -12,9 +12,11 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# mediasoup worker build; Chromium for browser tests; PostgreSQL for tests; a JDK and Maven for Cassandra (tests).
+# mediasoup worker build; Chromium for browser tests; PostgreSQL for tests; a JDK and Maven for Cassandra (tests);
+# coturn (TURN), SIPp (sip-tester, phone tests) and espeak-ng (the phone gateway's voice prompts).
 apt_packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev libabsl-dev
-  nlohmann-json3-dev chromium fonts-liberation postgresql)
+  nlohmann-json3-dev chromium fonts-liberation postgresql
+  coturn sip-tester espeak-ng)
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || apt_packages+=(maven)
 missing=()

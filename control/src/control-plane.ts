@@ -32,6 +32,7 @@ import { meetingRoutes } from './meetings/routes.js';
 import { Meetings } from './meetings/service.js';
 import { createControlMetrics } from './metrics.js';
 import { userRoutes } from './users/routes.js';
+import { iceServersFor, parseTurnUrls } from './turn/credentials.js';
 import { Users } from './users/service.js';
 
 export interface ControlPlaneOptions {
@@ -148,7 +149,9 @@ export class ControlPlane {
       const api = new Api(app);
       this.identity.mount(app, api);
       userRoutes(api, new Users(this.pool));
-      meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }));
+      const turn = cfg.turnSecret ? { urls: parseTurnUrls(cfg.turnUrls), secret: cfg.turnSecret, ttlSeconds: cfg.turnTtlSeconds } : null;
+      meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }),
+        (participantId) => iceServersFor(turn, participantId));
       calendarRoutes(api, new Calendar(this.pool, meetings, cfg.publicUrl));
       chatRoutes(api, this.chat, meetings, this.hub);
       const doc = api.openapi({ title: 'MeshMeet control plane', version: '1' });

@@ -1,7 +1,7 @@
 /**
  * The edge node's own page (served at `/` by a node): `/?meeting=ID` asks for a name and gets a token from the dev
  * server's `/dev/token`; a link carrying `#token=...` (and `&node=ws://...` when the node is not this origin) joins
- * at once.
+ * at once. `&ice=` (URI-encoded JSON RTCIceServer[]) and `&policy=relay` pass TURN servers, as the control plane does.
  */
 import { $ } from './dom.js';
 import { configureMeetingUi, installHooks, joinFailed, joinMeeting } from './meeting-ui.js';
@@ -33,8 +33,10 @@ export function startEdgeApp(): void {
   meetingInput.value = query.get('meeting') ?? '';
   $<HTMLInputElement>('join-name').value = query.get('name') ?? localStorage.getItem('meshmeet.name') ?? '';
 
+  const iceServers = hash.get('ice') ? (JSON.parse(hash.get('ice')!) as RTCIceServer[]) : undefined;
+  const ice = { iceServers, iceTransportPolicy: hash.get('policy') === 'relay' ? 'relay' as const : 'all' as const };
   const join = async (meetingId: string, token: string) => {
-    await joinMeeting({ meetingId, token, nodeUrl, media });
+    await joinMeeting({ meetingId, token, nodeUrl, media, ice });
   };
 
   $('join-form').addEventListener('submit', (e) => {

@@ -7,7 +7,7 @@
 import type { ProducerSource } from '../../edge-node/protocol/signalling.js';
 import { CloseCodes } from '../../edge-node/protocol/signalling.js';
 import { $, h } from './dom.js';
-import { MeetingClient, type RemoteTrack } from './meeting-client.js';
+import { MeetingClient, type IceOptions, type MediaPath, type RemoteTrack } from './meeting-client.js';
 import { SignallingClient, type CloseInfo } from './signalling-client.js';
 
 /** Chat helpers for tests (portal mode only; absent on the edge). */
@@ -56,6 +56,8 @@ export interface JoinOptions {
   startMuted?: boolean;
   /** Capture camera and microphone (default true). */
   media?: boolean;
+  /** TURN servers (from the join response) and, for tests, a forced relay policy. */
+  ice?: IceOptions;
 }
 
 let client: MeetingClient | null = null;
@@ -101,7 +103,7 @@ export function closeMessage(info: CloseInfo): string {
 export async function joinMeeting(o: JoinOptions): Promise<MeetingClient> {
   window.meshmeet.timing.joinStart = performance.now();
   const signalling = SignallingClient.connect(o.nodeUrl, o.meetingId, o.token);
-  const c = new MeetingClient(signalling);
+  const c = new MeetingClient(signalling, o.ice);
   client = c;
   wire(c);
   try {
@@ -119,7 +121,30 @@ export async function joinMeeting(o: JoinOptions): Promise<MeetingClient> {
   renderControls();
   if (c.self!.role !== 'attendee' && o.media !== false) await startLocalMedia(c, !!o.startMuted);
   markJoined();
+  void showMediaPath(c);
   return c;
+}
+
+/** What the path indicator says: nothing for direct UDP (the normal case). */
+export function describeMediaPath(p: MediaPath | null): string {
+  if (!p || p.kind === 'udp') return '';
+  if (p.kind === 'tcp') return 'Connected over TCP (UDP seems blocked)';
+  return `Connected through a relay (TURN over ${(p.relayProtocol ?? 'udp').toUpperCase()})`;
+}
+
+/** Keeps the small path indicator beside the title current while this client is in the meeting. */
+async function showMediaPath(c: MeetingClient): Promise<void> {
+  let el = document.getElementById('media-path');
+  if (!el) {
+    el = h('span', { id: 'media-path', class: 'media-path' });
+    $('meeting-title').after(el);
+  }
+  for (let i = 0; client === c && i < 10_000; i++) {
+    const path = await c.mediaPath().catch(() => null);
+    el.textContent = describeMediaPath(path);
+    el.dataset.path = path ? (path.kind === 'relay' ? `relay-${path.relayProtocol ?? 'udp'}` : path.kind) : '';
+    await new Promise((r) => setTimeout(r, path ? 5000 : 1000));
+  }
 }
 
 export async function leaveMeeting(): Promise<void> {

@@ -8,8 +8,9 @@ import {
   ControlRequest, ControlResponse, CreateMeeting, Invitee, JoinRequest, JoinResponse, MeetingView, ParticipantView, UpdateMeeting,
 } from './schemas.js';
 import type { Meetings } from './service.js';
+import type { IceServer } from '../turn/credentials.js';
 
-export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLimiter): void {
+export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLimiter, iceServers: (participantId: string) => IceServer[] = () => []): void {
   const tag = 'meetings';
   api.app.use('/meetings/:id/join', rateLimit(joinLimiter, (c) => clientIp(c)));
 
@@ -43,7 +44,7 @@ export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLim
     summary: 'Join: checks passcode, lock, capacity, role and the waiting room; returns a join token and the edge node URL, or 202 while waiting',
   }, async ({ user, params, body }, c) => {
     const r = await meetings.join(user, params.id!, body.passcode, `${clientIp(c)}|${user.id}`);
-    return c.json(r, r.status === 'waiting' ? 202 : 200);
+    return c.json(r.status === 'admitted' ? { ...r, iceServers: iceServers(r.participantId) } : r, r.status === 'waiting' ? 202 : 200);
   });
   api.route({ method: 'get', path: '/meetings/:id/join', tag, summary: 'Your state in the meeting (waiting, admitted, denied, removed)', auth: 'user',
     response: z.object({ state: z.enum(['waiting', 'admitted', 'denied', 'removed']).nullable() }), errors: [404] },

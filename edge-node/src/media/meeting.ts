@@ -18,6 +18,8 @@ import type { WorkerEntry } from './worker-pool.js';
 
 export interface TransportOptions {
   initialAvailableOutgoingBitrate: number;
+  /** False when the node offers no UDP candidates. */
+  rtcUdp: boolean;
   maxIncomingBitrate: number;
 }
 
@@ -100,9 +102,9 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     }
     const t = await this.router.createWebRtcTransport({
       webRtcServer: this.entry.webRtcServer,
-      enableUdp: !forceTcp,
+      enableUdp: !forceTcp && this.transportOptions.rtcUdp,
       enableTcp: true,
-      preferUdp: !forceTcp,
+      preferUdp: !forceTcp && this.transportOptions.rtcUdp,
       initialAvailableOutgoingBitrate: this.transportOptions.initialAvailableOutgoingBitrate,
       appData: { participantId: p.id, direction },
     });

@@ -40,7 +40,9 @@ export interface Meeting {
 }
 
 export type JoinResponse =
-  | { status: 'admitted'; token: string; nodeUrl: string; participantId: string; role: Role; expiresAt: string; muteOnEntry: boolean }
+  | { status: 'admitted'; token: string; nodeUrl: string; participantId: string; role: Role; expiresAt: string; muteOnEntry: boolean;
+      /** TURN servers with time-limited credentials (RTCIceServer entries). */
+      iceServers?: Array<{ urls: string[]; username?: string; credential?: string }> }
   | { status: 'waiting'; participantId: string };
 
 export interface Participant {

@@ -179,6 +179,7 @@ class MeetingPage {
         nodeUrl: r.nodeUrl.replace(/^http/, 'ws'),
         title: this.meeting.title,
         startMuted: r.muteOnEntry,
+        ice: { iceServers: r.iceServers ?? [] },
       });
       this.chat = chat;
       this.host = host;
