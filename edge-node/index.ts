@@ -5,3 +5,4 @@ export { loadDevKeys, mintJoinToken, mintCommand, DEV_ISSUER, type DevKeys, type
 export * as signalling from './protocol/signalling.js';
 export * as joinToken from './protocol/join-token.js';
 export * as commands from './protocol/commands.js';
+export { startSipGateway, SipGateway, type SipGatewayOptions } from './sip/gateway.js';

@@ -2,7 +2,8 @@
  * Meeting decisions as pure functions: who may do which host control to whom, what role a user gets, whether a
  * join is allowed, and the lifecycle. No I/O: tested exhaustively in tests/unit/meeting-policy.test.ts.
  */
-export const ROLES = ['host', 'cohost', 'panelist', 'participant', 'attendee'] as const;
+/** `phone`: a caller who dialled in through the SIP gateway (never invited as such, never promoted). */
+export const ROLES = ['host', 'cohost', 'panelist', 'participant', 'attendee', 'phone'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const HOST_CONTROLS = [
@@ -13,7 +14,7 @@ export type HostControl = (typeof HOST_CONTROLS)[number];
 /** Controls that act on one participant (they name a target). */
 export const TARGETED: ReadonlySet<HostControl> = new Set(['mute', 'stopVideo', 'stopScreen', 'remove', 'admit', 'deny', 'makeCohost']);
 
-const RANK: Record<Role, number> = { host: 4, cohost: 3, panelist: 2, participant: 1, attendee: 0 };
+const RANK: Record<Role, number> = { host: 4, cohost: 3, panelist: 2, participant: 1, phone: 1, attendee: 0 };
 
 export type ControlDecision = { ok: true } | { ok: false; reason: string };
 
@@ -35,6 +36,7 @@ export function canControl(actor: Role, control: HostControl, target: Role | nul
     return { ok: false, reason: `a host cannot ${control} another host` };
   }
   if (control === 'makeCohost' && target !== null && RANK[target] >= RANK.cohost) return { ok: false, reason: `already a ${target}` };
+  if (control === 'makeCohost' && target === 'phone') return { ok: false, reason: 'a phone caller cannot be a co-host' };
   return { ok: true };
 }
 
@@ -98,6 +100,6 @@ export const PASSCODE_LOCKOUT_SECONDS = 15 * 60;
 
 /** The edge role carried in the join token: the edge only distinguishes senders from view-only attendees. */
 export function screenShareAllowed(role: Role, policy: 'all' | 'hosts'): boolean {
-  if (role === 'attendee') return false;
+  if (role === 'attendee' || role === 'phone') return false;
   return policy === 'all' || isHostLike(role);
 }

@@ -22,7 +22,7 @@ export const Settings = z.object({
   maxParticipants: z.number().int().min(2).max(10000).default(100),
 });
 
-export const Invitee = z.object({ email: z.string().email().max(254), role: z.enum(ROLES).exclude(['host']).default('participant') });
+export const Invitee = z.object({ email: z.string().email().max(254), role: z.enum(ROLES).exclude(['host', 'phone']).default('participant') });
 
 export const CreateMeeting = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('instant'), title: z.string().trim().min(1).max(200), settings: Settings.default(Settings.parse({})), invitees: z.array(Invitee).max(500).default([]) }),

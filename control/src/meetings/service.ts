@@ -29,6 +29,8 @@ export interface MeetingRow {
   status: 'scheduled' | 'live' | 'ended';
   access: 'invited' | 'link';
   passcode_hash: string | null;
+  /** Numeric PIN callers type to dial in (migration 005). */
+  dial_pin: string;
   waiting_room: boolean;
   mute_on_entry: boolean;
   screen_share: 'all' | 'hosts';
@@ -67,7 +69,8 @@ export class Meetings {
     return () => this.listeners.delete(fn);
   }
 
-  private emit(e: MeetingEvent): void {
+  /** Tells live listeners (also used by the phone admission, whose callers are participants too). */
+  emit(e: MeetingEvent): void {
     for (const l of this.listeners) l(e);
   }
 
@@ -274,7 +277,8 @@ export class Meetings {
     };
   }
 
-  private async recordPasscode(id: string, clientKey: string, ok: boolean): Promise<void> {
+  /** Records a passcode attempt: a success clears the client's failures, a failure may lock it out. */
+  async recordPasscode(id: string, clientKey: string, ok: boolean): Promise<void> {
     if (ok) {
       await this.pool.query('DELETE FROM passcode_failures WHERE meeting_id = $1 AND client_key = $2', [id, clientKey]);
       return;

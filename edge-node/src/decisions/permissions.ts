@@ -7,5 +7,11 @@ import type { ProducerSource, Role } from '../../protocol/signalling.js';
  */
 export function canProduce(role: Role, source: ProducerSource, screenAllowed = true): boolean {
   if (role === 'attendee') return false;
+  if (role === 'phone') return source === 'mic';
   return source !== 'screen' || screenAllowed;
+}
+
+/** Plain RTP transports (no ICE, no DTLS) are for the SIP gateway beside the node only, never for browsers. */
+export function canUsePlainTransport(role: Role): boolean {
+  return role === 'phone';
 }

@@ -10,13 +10,16 @@ import type { Logger } from 'pino';
 import type { ProducerInfo, ProducerSource, RequestData } from '../../protocol/signalling.js';
 import type { HostCommand } from '../../protocol/commands.js';
 import { chooseLayers } from '../decisions/layers.js';
-import { canProduce } from '../decisions/permissions.js';
+import { canProduce, canUsePlainTransport } from '../decisions/permissions.js';
 import { SignallingError } from '../errors.js';
 import { ROUTER_MEDIA_CODECS, SIMULCAST_SPATIAL_LAYERS, SIMULCAST_TEMPORAL_LAYERS } from '../media-codecs.js';
 import { LIMITS, Participant, type ConsumerMeta, type ProducerMeta } from './participant.js';
 import type { WorkerEntry } from './worker-pool.js';
 
 export interface TransportOptions {
+  /** Where plain RTP transports (the phone gateway's) listen, and the address they announce. */
+  rtcListenIp: string;
+  rtcAnnouncedIp: string;
   initialAvailableOutgoingBitrate: number;
   /** False when the node offers no UDP candidates. */
   rtcUdp: boolean;
@@ -117,10 +120,35 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     return t;
   }
 
-  transport(p: Participant, id: string): types.WebRtcTransport {
+  /** A plain RTP transport for the phone gateway (phone role only): comedia, RTP and RTCP muxed. */
+  async createPlainTransport(p: Participant, direction: 'send' | 'recv'): Promise<types.PlainTransport> {
+    if (!canUsePlainTransport(p.role)) throw new SignallingError('forbidden', 'plain RTP transports are for phone callers only');
+    if (p.transports.size >= LIMITS.transports) {
+      throw new SignallingError('forbidden', `at most ${LIMITS.transports} transports per participant`);
+    }
+    const t = await this.router.createPlainTransport({
+      listenIp: { ip: this.transportOptions.rtcListenIp, announcedIp: this.transportOptions.rtcAnnouncedIp },
+      rtcpMux: true,
+      comedia: true,
+      appData: { participantId: p.id, direction, plain: true },
+    });
+    p.transports.set(t.id, t);
+    t.observer.once('close', () => p.transports.delete(t.id));
+    return t;
+  }
+
+  /** Any transport of the participant's (WebRTC or plain), for produce and consume. */
+  transport(p: Participant, id: string): types.WebRtcTransport | types.PlainTransport {
     const t = p.transports.get(id);
     if (!t) throw new SignallingError('not_found', `no transport '${id}' of yours`);
     return t;
+  }
+
+  /** A WebRTC transport of the participant's, for ICE and DTLS requests. */
+  webRtcTransport(p: Participant, id: string): types.WebRtcTransport {
+    const t = this.transport(p, id);
+    if ((t.appData as { plain?: boolean }).plain) throw new SignallingError('bad_request', `transport '${id}' is a plain RTP transport`);
+    return t as types.WebRtcTransport;
   }
 
   async produce(p: Participant, d: RequestData<'produce'>): Promise<types.Producer<ProducerMeta>> {

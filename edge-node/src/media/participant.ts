@@ -24,7 +24,8 @@ export const LIMITS = { transports: 4, producers: 6, consumers: 600 } as const;
 export type Notify = <E extends EventName>(event: E, data: EventData<E>) => void;
 
 export class Participant {
-  readonly transports = new Map<string, types.WebRtcTransport>();
+  /** WebRTC transports, and plain RTP ones for the phone role (appData.plain). */
+  readonly transports = new Map<string, types.WebRtcTransport | types.PlainTransport>();
   readonly producers = new Map<string, types.Producer<ProducerMeta>>();
   readonly consumers = new Map<string, types.Consumer<ConsumerMeta>>();
   view: ViewerState = { pinned: null, visible: null };
