@@ -1,5 +1,7 @@
 /** G.711 (PCMU payload type 0, PCMA 8) to and from 16-bit PCM at 8 kHz, with alawmulaw's tables. */
-import { alaw, mulaw } from 'alawmulaw';
+import alawmulaw from 'alawmulaw';
+
+const { alaw, mulaw } = alawmulaw;
 
 export type G711 = 'PCMU' | 'PCMA';
 export const G711_PAYLOAD_TYPES: Record<G711, number> = { PCMU: 0, PCMA: 8 };

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { ControlPlane, loadControlConfig, type ControlConfig } from '../../control/index.js';
+import { ControlPlane, loadControlConfig, type ControlConfig, type ControlConfigInput } from '../../control/index.js';
 import { CHROMIUM, CHROMIUM_FLAGS } from './browser.js';
 import { WEB_ROOT, freePortBase, startEdge, type TestEdge } from './edge.js';
 import {
@@ -24,6 +24,8 @@ export interface SystemOptions {
   cassandra?: boolean;
   /** Edge node mediasoup workers (default 1). */
   workers?: number;
+  /** More control plane settings (e.g. the phone gateway's secret). */
+  control?: Partial<ControlConfigInput>;
 }
 
 export interface TestSystem {
@@ -75,6 +77,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       ...(cassandraKeyspace ? { cassandraKeyspace } : {}),
       edgeNodeUrl: edgeUrl,
       logLevel: 'silent',
+      ...opts.control,
     });
 
     // The edge fetches the JWKS on the first token it sees, so it may start before the control plane.
