@@ -7,12 +7,12 @@
 import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
-import OpusScript from 'opusscript';
 import type { Logger } from 'pino';
 import type { PhoneControlClient } from './control-client.js';
 import { decodeG711, encodeG711, G711_PAYLOAD_TYPES, type G711 } from './g711.js';
 import { MeetingLeg } from './meeting-leg.js';
 import { concealFrame, mixFrames, pickLoudest } from './mix.js';
+import { OpusCodec } from './opus.js';
 import type { PromptName, Prompts } from './prompts.js';
 import { buildRtp, DtmfDetector, levelOfPcm, parseRtp } from './rtp.js';
 
@@ -55,8 +55,8 @@ export class PhoneCall extends EventEmitter<CallEvents> {
   private hangupAfterPrompt: string | null = null;
   private callerPcm = new Int16Array(0);
   private leg: MeetingLeg | null = null;
-  private encoder: OpusScript | null = null;
-  private readonly decoders = new Map<number, { dec: OpusScript; last: Int16Array | null; repeats: number }>();
+  private encoder: OpusCodec | null = null;
+  private readonly decoders = new Map<number, { dec: OpusCodec; last: Int16Array | null; repeats: number }>();
   private lastDigitAt = 0;
   private waitTimer: NodeJS.Timeout | null = null;
   private waitPolls = 0;
@@ -114,8 +114,7 @@ export class PhoneCall extends EventEmitter<CallEvents> {
     let off = 0;
     for (; off + FRAME <= joined.length; off += FRAME) {
       const frame = joined.subarray(off, off + FRAME);
-      const opus = this.encoder!.encode(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), FRAME);
-      this.leg.sendOpus(Buffer.from(opus), levelOfPcm(frame));
+      this.leg.sendOpus(this.encoder!.encode(frame), levelOfPcm(frame));
     }
     this.callerPcm = joined.slice(off);
   }
@@ -185,8 +184,7 @@ export class PhoneCall extends EventEmitter<CallEvents> {
       });
       if ((this.state as CallState) === 'ended') return leg.close();
       this.leg = leg;
-      this.encoder = new OpusScript(8000, 1, OpusScript.Application.VOIP);
-      this.encoder.encoderCTL(4010, this.deps.opusComplexity); // OPUS_SET_COMPLEXITY
+      this.encoder = new OpusCodec(8000, this.deps.opusComplexity);
       leg.on('closed', (code, reason) => {
         this.deps.log.info({ call: this.callId, code, reason }, 'the node closed the meeting leg');
         this.finish(`meeting leg closed: ${code}`);
@@ -239,14 +237,13 @@ export class PhoneCall extends EventEmitter<CallEvents> {
       const f = s.jitter.pop(); // every buffer advances each tick, mixed or not
       if (!chosen.has(String(s.ssrc)) || f === undefined) continue;
       let d = this.decoders.get(s.ssrc);
-      if (!d) this.decoders.set(s.ssrc, (d = { dec: new OpusScript(8000, 1, OpusScript.Application.VOIP), last: null, repeats: 0 }));
+      if (!d) this.decoders.set(s.ssrc, (d = { dec: new OpusCodec(8000), last: null, repeats: 0 }));
       if (f === null) {
         if (d.last && d.repeats < 3) frames.push(concealFrame(d.last, ++d.repeats));
         continue;
       }
       try {
-        const pcm = d.dec.decode(f.payload);
-        const samples = new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + Math.min(pcm.byteLength, FRAME * 2)));
+        const samples = d.dec.decode(f.payload, FRAME);
         d.last = samples;
         d.repeats = 0;
         if (f.level < 127) frames.push(samples);
@@ -257,7 +254,7 @@ export class PhoneCall extends EventEmitter<CallEvents> {
     }
     for (const ssrc of this.decoders.keys()) {
       if (!leg.streams.has(ssrc)) {
-        this.decoders.get(ssrc)!.dec.delete();
+        this.decoders.get(ssrc)!.dec.close();
         this.decoders.delete(ssrc);
       }
     }
@@ -290,9 +287,9 @@ export class PhoneCall extends EventEmitter<CallEvents> {
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.leg?.close();
     this.leg = null;
-    this.encoder?.delete();
+    this.encoder?.close();
     this.encoder = null;
-    for (const d of this.decoders.values()) d.dec.delete();
+    for (const d of this.decoders.values()) d.dec.close();
     this.decoders.clear();
     this.sock.close();
   }

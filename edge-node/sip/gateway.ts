@@ -14,7 +14,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import client from 'prom-client';
-import sip, { type SipMessage, type SipStack, type NameAddr } from 'sip';
+import sip, { type SipMessage, type SipStack, type NameAddr, type Remote } from 'sip';
 import sdp from 'sip/sdp.js';
 import { CallerNumber } from '../protocol/phone.js';
 import { PhoneCall, type CallState } from './call.js';
@@ -62,6 +62,8 @@ interface Dialog {
   local: NameAddr;
   remote: NameAddr;
   remoteTarget: string;
+  /** Where the INVITE came from: our requests in the dialog go back the same way (symmetric, NAT-friendly). */
+  flow: Remote;
   cseq: number;
   port: number;
 }
@@ -143,7 +145,7 @@ export class SipGateway {
     this.log.info({ sip: `${o.sipHost}:${o.sipPort}`, http: this.httpUrl }, 'sip gateway listening');
   }
 
-  private onRequest(req: SipMessage, remote: { address: string; port: number }): void {
+  private onRequest(req: SipMessage, remote: Remote): void {
     const callId = req.headers['call-id'] ?? '';
     const dialog = this.dialogs.get(callId);
     switch (req.method) {
@@ -173,7 +175,7 @@ export class SipGateway {
     }
   }
 
-  private async onInvite(req: SipMessage, remote: { address: string; port: number }): Promise<void> {
+  private async onInvite(req: SipMessage, remote: Remote): Promise<void> {
     const o = this.options;
     const callId = req.headers['call-id']!;
     if (this.dialogs.size >= o.maxCalls) return this.reject(req, 486, 'Busy Here', 'busy');
@@ -198,7 +200,7 @@ export class SipGateway {
     ok.content = answerSdp(o.publicHost ?? o.rtpIp, port, offer.codec, offer.dtmf);
     const dialog: Dialog = {
       call, invite: req, ok, acked: false, retransmit: null, local, remote: req.headers.from!,
-      remoteTarget: req.headers.contact?.[0]?.uri ?? req.headers.from!.uri, cseq: 1, port,
+      remoteTarget: req.headers.contact?.[0]?.uri ?? req.headers.from!.uri, flow: remote, cseq: 1, port,
     };
     this.dialogs.set(callId, dialog);
     call.on('hangup', (reason) => this.hangup(callId, reason));
@@ -227,7 +229,11 @@ export class SipGateway {
     this.stack!.send({
       method: 'BYE',
       uri: d.remoteTarget,
-      headers: { to: d.remote, from: d.local, 'call-id': callId, cseq: { method: 'BYE', seq: ++d.cseq } },
+      headers: {
+        to: d.remote, from: d.local, 'call-id': callId, cseq: { method: 'BYE', seq: ++d.cseq }, 'max-forwards': 70,
+        // A loose route to the flow the INVITE came on (the stack sends it there and drops the Route itself).
+        route: [{ uri: sip.stringifyUri({ ...this.stack!.encodeFlowUri(d.flow), params: { lr: null } }), params: {} }],
+      },
     }, () => undefined);
     this.end(callId, reason);
   }

@@ -21,9 +21,11 @@ declare module 'sip' {
     headers: SipHeaders;
     content?: string;
   }
-  export interface Remote { protocol: string; address: string; port: number }
+  export interface Remote { protocol: string; address: string; port: number; local?: { address: string; port: number } }
   export interface SipStack {
     send(m: SipMessage, callback?: (response: SipMessage) => void): void;
+    /** A URI on this stack's host that routes to an existing flow (connection or UDP peer). */
+    encodeFlowUri(flow: Remote): SipUri;
     destroy(): void;
   }
   export function create(options: {

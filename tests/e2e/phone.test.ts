@@ -103,4 +103,50 @@ describe('phone dial-in through SIP (SIPp) in a Chromium meeting', { timeout: 60
     }
     await waitFor('the caller to leave the meeting', async () => !(await inboundStats(page)).some((x) => x.kind === 'audio'), 30_000);
   });
+
+  test('a wrong meeting ID is refused after three tries, and the gateway hangs up', async () => {
+    const before = (await phoneParticipants()).length;
+    const wrong = pin === '9999999999' ? '8888888888' : '9999999999';
+    const r = await runSipp(gateway.sipPort, { keys: `${wrong}#${wrong}#${wrong}#`, awaitBye: true }, { timeoutS: 60 });
+    assert.equal(r.code, 0, `expected the gateway's BYE: ${r.stdout.slice(-1500)}`);
+    assert.equal(r.successful, 1);
+    assert.equal((await phoneParticipants()).length, before, 'nobody joined');
+  });
+
+  test('a host removes the caller and the call ends', async () => {
+    const known = new Set((await phoneParticipants()).map((p) => p.participantId));
+    const call = runSipp(gateway.sipPort, { keys: `${pin}#4321#`, awaitBye: true }, { timeoutS: 90 });
+    const caller = await waitFor('the new caller admitted', async () =>
+      (await phoneParticipants()).find((p) => p.state === 'admitted' && !known.has(p.participantId)), 60_000);
+    await waitFor('the gateway bridging the caller', async () => (await gateway.calls()).some((c) => c.participantId === caller.participantId && c.state === 'meeting'));
+    const removed = await api('POST', `/meetings/${meetingId}/controls`, { action: 'remove', participantId: caller.participantId });
+    assert.equal(removed.status, 200);
+    assert.equal(removed.body.affected, 1);
+    const r = await call;
+    assert.equal(r.code, 0, `expected the gateway's BYE after the removal: ${r.stdout.slice(-1500)}`);
+    assert.equal((await gateway.calls()).length, 0);
+    assert.equal((await phoneParticipants()).find((p) => p.participantId === caller.participantId)?.state, 'removed');
+  });
+
+  test('20 calls at once into one meeting hold', async () => {
+    const CALLS = 20;
+    const known = new Set((await phoneParticipants()).map((p) => p.participantId));
+    const run = runSipp(gateway.sipPort, { keys: `${pin}#4321#`, afterKeysMs: 1000, playVoice: true, holdMs: 20_000 }, { calls: CALLS, rate: 10, timeoutS: 150 });
+    let seen = '';
+    const held = await waitFor(`${CALLS} callers in the meeting at once`, async () => {
+      const calls = await gateway.calls();
+      seen = JSON.stringify(calls.reduce<Record<string, number>>((n, c) => ({ ...n, [c.state]: (n[c.state] ?? 0) + 1 }), {}));
+      const inMeeting = calls.filter((c) => c.state === 'meeting').length;
+      return inMeeting === CALLS ? inMeeting : null;
+    }, 120_000, 500).catch((err: Error) => {
+      throw new Error(`${err.message}; last seen ${seen}`);
+    });
+    const admitted = (await phoneParticipants()).filter((p) => p.state === 'admitted' && !known.has(p.participantId)).length;
+    console.log(`calls held at once: ${held} in the gateway, ${admitted} admitted phone participants in the control plane`);
+    assert.equal(admitted, CALLS);
+    const r = await run;
+    assert.equal(r.code, 0, `SIPp: ${r.stdout.slice(-1500)}`);
+    assert.equal(r.successful, CALLS);
+    assert.equal(r.failed, 0);
+  });
 });

@@ -32,6 +32,7 @@ export async function startGateway(controlUrl: string, secret: string, env: Reco
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  if (process.env.TEST_LOG_LEVEL) child.stdout!.pipe(process.stderr);
   const ready = await waitFor('the SIP gateway to start', () => {
     if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
     const line = out.split('\n').find((l) => l.startsWith('{"ready"'));
@@ -175,6 +176,7 @@ export async function runSipp(gatewayPort: number, scenario: DialIn, o: { calls?
     '-sf', file, '-i', '127.0.0.1', '-p', String(base), '-mp', String(media), '-s', 'join', `127.0.0.1:${gatewayPort}`,
     '-m', String(calls), '-l', String(calls), '-r', String(o.rate ?? 10), '-timeout', `${o.timeoutS ?? 120}s`, '-timeout_error',
     '-nostdin', '-trace_stat', '-stf', stats, '-fd', '1',
+    ...(process.env.SIPP_TRACE ? ['-trace_msg', '-trace_err'] : []),
   ];
   const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile('sipp', args, { cwd: dir, timeout: ((o.timeoutS ?? 120) + 30) * 1000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -186,6 +188,7 @@ export async function runSipp(gatewayPort: number, scenario: DialIn, o: { calls?
   const head = lines[0]?.split(';') ?? [];
   const last = lines.at(-1)?.split(';') ?? [];
   const col = (name: string) => Number(last[head.indexOf(name)] ?? NaN);
-  await fs.rm(dir, { recursive: true, force: true });
+  if (process.env.SIPP_TRACE) console.log(`SIPp traces kept in ${dir}`);
+  else await fs.rm(dir, { recursive: true, force: true });
   return { ...r, successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)') };
 }
