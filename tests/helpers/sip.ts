@@ -61,6 +61,8 @@ export interface DialIn {
   /** After the keys: wait, then play the G.711 recording (7 s) into the call. */
   afterKeysMs?: number;
   playVoice?: boolean;
+  /** Play the 7 s recording this many times back to back (a caller who keeps talking). */
+  voiceLoops?: number;
   /** Then hang up after this long (ms), or wait for the gateway's BYE when `awaitBye`. */
   holdMs?: number;
   awaitBye?: boolean;
@@ -74,7 +76,10 @@ const KEY_FILE: Record<string, string> = { '#': 'pound', '*': 'star' };
 export function dialInScenario(d: DialIn): string {
   const keys = [...d.keys].map((k) => `
   <nop><action><exec play_pcap_audio="${SIPP_PCAP_DIR}/dtmf_2833_${KEY_FILE[k] ?? k}.pcap"/></action></nop>
-  <pause milliseconds="250"/>`).join('');
+  <pause milliseconds="300"/>`).join('');
+  const voice = `
+  <nop><action><exec play_pcap_audio="${SIPP_PCAP_DIR}/g711a.pcap"/></action></nop>`;
+  const loops = Math.max(1, Math.min(100, d.voiceLoops ?? 1));
   const end = d.awaitBye
     ? `
   <recv request="BYE" timeout="120000"/>
@@ -149,8 +154,8 @@ export function dialInScenario(d: DialIn): string {
 
     ]]></send>
   <pause milliseconds="${d.leadMs ?? 500}"/>${keys}
-  <pause milliseconds="${d.afterKeysMs ?? 1500}"/>${d.playVoice ? `
-  <nop><action><exec play_pcap_audio="${SIPP_PCAP_DIR}/g711a.pcap"/></action></nop>` : ''}${end}
+  <pause milliseconds="${d.afterKeysMs ?? 1500}"/>${d.playVoice ? Array(loops).fill(voice).join(`
+  <pause milliseconds="7060"/>`) : ''}${end}
 </scenario>
 `;
 }

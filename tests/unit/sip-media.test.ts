@@ -128,7 +128,7 @@ describe('codecs', () => {
     const many = Array.from({ length: 60 }, () => new OpusCodec(8000, 5)); // grows the WebAssembly memory
     const enc = new OpusCodec(8000, 5);
     const dec = new OpusCodec(8000);
-    let last = new Int16Array(0);
+    let last: Int16Array = new Int16Array(0);
     for (let f = 0; f < 15; f++) last = dec.decode(enc.encode(tone(160, 8000, 440, 8000, f * 160)), 160);
     assert.equal(last.length, 160);
     assert.ok(Math.abs(meanAbs(last) - meanAbs(tone(160, 8000))) < 1200, `decoded level ${meanAbs(last)}`);
