@@ -42,4 +42,6 @@ fi
 bash scripts/build-mediasoup-worker.sh >/dev/null
 bash scripts/cassandra/fetch.sh >/dev/null
 npx tsx web/build.ts
+# The SIP gateway's voice prompts, spoken once by espeak-ng (cached in ~/.cache/meshmeet/prompts).
+npx tsx edge-node/sip/main.ts --make-prompts
 echo "setup done"

@@ -14,7 +14,7 @@ function expected(actor: Role, control: HostControl, target: Role | null, self: 
     if (control === 'end' || control === 'makeCohost') return false;
     if (target && !self && (target === 'host' || target === 'cohost')) return false;
   } else if (target === 'host' && !self && control !== 'mute') return false;
-  if (control === 'makeCohost' && (target === 'host' || target === 'cohost' || target === 'phone')) return false;
+  if (control === 'makeCohost' && (target === 'host' || target === 'cohost')) return false;
   return true;
 }
 
@@ -33,7 +33,7 @@ describe('host controls: every role x every control x every target', () => {
           }
         }
       }
-      if (actor === 'panelist' || actor === 'participant' || actor === 'attendee' || actor === 'phone') assert.equal(allowed, 0);
+      if (actor === 'panelist' || actor === 'participant' || actor === 'attendee') assert.equal(allowed, 0);
       else assert.ok(allowed > 0);
     });
   }

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
+import { canControl, decideJoin } from '../../control/src/meetings/policy.js';
 import { phoneMayDialIn } from '../../control/src/phone/policy.js';
 import { canProduce, canUsePlainTransport } from '../../edge-node/src/decisions/permissions.js';
 import { maskCaller, PhoneJoinRequest } from '../../edge-node/protocol/phone.js';
@@ -156,6 +157,16 @@ describe('who may dial in, and how callers are shown', () => {
     assert.equal(phoneMayDialIn({ access: 'invited', hasPasscode: false, webinar: false }).ok, false);
     assert.equal(phoneMayDialIn({ access: 'invited', hasPasscode: true, webinar: false }).ok, true);
     assert.equal(phoneMayDialIn({ access: 'link', hasPasscode: true, webinar: true }).ok, false);
+  });
+  test('phone callers have no host controls; hosts may mute and remove them but never make them co-hosts', () => {
+    for (const control of ['mute', 'remove', 'admit', 'deny'] as const) assert.equal(canControl('host', control, 'phone').ok, true, control);
+    assert.equal(canControl('cohost', 'remove', 'phone').ok, true);
+    assert.equal(canControl('host', 'makeCohost', 'phone').ok, false);
+    assert.equal(canControl('phone', 'mute', 'participant').ok, false);
+    const facts = { role: 'phone' as const, status: 'live' as const, locked: false, state: null, waitingRoom: true, hasPasscode: false,
+      passcodeOk: true, passcodeLockedOut: false, admittedOthers: 1, maxParticipants: 10 };
+    assert.deepEqual(decideJoin(facts), { outcome: 'wait' });
+    assert.equal(decideJoin({ ...facts, locked: true }).outcome, 'refuse');
   });
   test('phone role on the node: microphone only, and the only role with plain transports', () => {
     assert.equal(canProduce('phone', 'mic'), true);

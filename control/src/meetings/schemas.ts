@@ -1,6 +1,6 @@
 /** Request and response bodies of the meetings API (zod: validation and the OpenAPI document). */
 import { z } from 'zod';
-import { HOST_CONTROLS, ROLES } from './policy.js';
+import { HOST_CONTROLS, PARTICIPANT_ROLES, ROLES } from './policy.js';
 import { IceServer } from '../turn/credentials.js';
 
 export const TimeZone = z.string().min(1).max(64).refine((tz) => {
@@ -22,7 +22,7 @@ export const Settings = z.object({
   maxParticipants: z.number().int().min(2).max(10000).default(100),
 });
 
-export const Invitee = z.object({ email: z.string().email().max(254), role: z.enum(ROLES).exclude(['host', 'phone']).default('participant') });
+export const Invitee = z.object({ email: z.string().email().max(254), role: z.enum(ROLES).exclude(['host']).default('participant') });
 
 export const CreateMeeting = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('instant'), title: z.string().trim().min(1).max(200), settings: Settings.default(Settings.parse({})), invitees: z.array(Invitee).max(500).default([]) }),
@@ -90,7 +90,7 @@ export const ParticipantView = z.object({
   participantId: z.string(),
   userId: z.string(),
   displayName: z.string(),
-  role: z.enum(ROLES),
+  role: z.enum(PARTICIPANT_ROLES),
   state: z.enum(['waiting', 'admitted', 'denied', 'removed']),
 });
 

@@ -12,7 +12,7 @@ import { hashPassword, verifyPassword } from '../secrets.js';
 import type { EdgeClient } from './edge-client.js';
 import {
   PASSCODE_LOCKOUT_SECONDS, PASSCODE_MAX_FAILURES, TARGETED, canControl, decideJoin, isHostLike, roleOf, screenShareAllowed,
-  type HostControl, type Role,
+  type HostControl, type ParticipantRole, type Role,
 } from './policy.js';
 import type { CreateMeeting, MeetingView } from './schemas.js';
 import type { z } from 'zod';
@@ -40,7 +40,7 @@ export interface MeetingRow {
 }
 
 export type ParticipantState = 'waiting' | 'admitted' | 'denied' | 'removed';
-type ParticipantRow = { state: ParticipantState; role: Role; display_name: string };
+type ParticipantRow = { state: ParticipantState; role: ParticipantRole; display_name: string };
 
 /** Meeting ids: 12 characters of [a-z0-9], url-safe and valid as edge meeting ids. */
 export function newMeetingId(): string {
@@ -310,7 +310,7 @@ export class Meetings {
   /** A host control: checked by policy, recorded in PostgreSQL, carried out on the edge node. */
   async control(user: AuthUser, id: string, action: HostControl, participantId?: string): Promise<{ action: HostControl; affected: number }> {
     const { m, role } = await this.access(user, id);
-    let target: { state: ParticipantState; role: Role } | null = null;
+    let target: { state: ParticipantState; role: ParticipantRole } | null = null;
     if (TARGETED.has(action)) {
       if (!participantId) throw badRequest(`${action} needs participantId`, 'participantId');
       target = await this.participant(id, participantId);

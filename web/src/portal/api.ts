@@ -1,6 +1,6 @@
 /** The control plane's HTTP API as the portal uses it: same origin, the session cookie, JSON in and out. */
 
-export type Role = 'host' | 'cohost' | 'panelist' | 'participant' | 'attendee';
+export type Role = 'host' | 'cohost' | 'panelist' | 'participant' | 'attendee' | 'phone';
 export type ParticipantState = 'waiting' | 'admitted' | 'denied' | 'removed';
 
 export interface Me {
