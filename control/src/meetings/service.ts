@@ -230,24 +230,30 @@ export class Meetings {
     return a;
   }
 
-  async join(user: AuthUser, id: string, passcode: string | undefined, clientKey: string): Promise<JoinResult> {
-    const { m, role, self: existing } = await this.access(user, id);
+  /**
+   * The join decision for anyone asking to enter `m`, a signed-in user or a phone caller: passcode (with its lockout
+   * per client key; the attempt is recorded), lock, capacity, waiting room, removal, end. Throws the refusal as an
+   * HttpError, or returns the state to record.
+   */
+  async decideAdmission(
+    m: MeetingRow, who: { id: string; role: ParticipantRole; state: ParticipantState | null }, passcode: string | undefined, clientKey: string,
+  ): Promise<ParticipantState> {
     const lock = await this.pool.query<{ failures: number; locked_until: Date | null }>(
       'SELECT failures, locked_until FROM passcode_failures WHERE meeting_id = $1 AND client_key = $2',
-      [id, clientKey],
+      [m.id, clientKey],
     );
     const lockedOut = !!lock.rows[0]?.locked_until && lock.rows[0].locked_until > new Date();
-    const needsPasscode = !!m.passcode_hash && !isHostLike(role);
+    const needsPasscode = !!m.passcode_hash && !isHostLike(who.role);
     const passcodeOk = !needsPasscode || (!lockedOut && passcode !== undefined && (await verifyPassword(passcode, m.passcode_hash!)));
     const others = await this.pool.query<{ n: string }>(
       "SELECT count(*) AS n FROM meeting_participants WHERE meeting_id = $1 AND state = 'admitted' AND user_id <> $2",
-      [id, user.id],
+      [m.id, who.id],
     );
     const decision = decideJoin({
-      role,
+      role: who.role,
       status: m.status,
       locked: m.locked,
-      state: existing?.state ?? null,
+      state: who.state,
       waitingRoom: m.waiting_room,
       hasPasscode: !!m.passcode_hash,
       passcodeOk,
@@ -255,9 +261,14 @@ export class Meetings {
       admittedOthers: Number(others.rows[0]!.n),
       maxParticipants: m.max_participants,
     });
-    if (needsPasscode && !lockedOut) await this.recordPasscode(id, clientKey, passcodeOk);
+    if (needsPasscode && !lockedOut) await this.recordPasscode(m.id, clientKey, passcodeOk);
     if (decision.outcome === 'refuse') throw new HttpError(decision.status, decision.code, decision.message);
-    const state: ParticipantState = decision.outcome === 'wait' ? 'waiting' : 'admitted';
+    return decision.outcome === 'wait' ? 'waiting' : 'admitted';
+  }
+
+  async join(user: AuthUser, id: string, passcode: string | undefined, clientKey: string): Promise<JoinResult> {
+    const { m, role, self: existing } = await this.access(user, id);
+    const state = await this.decideAdmission(m, { id: user.id, role, state: existing?.state ?? null }, passcode, clientKey);
     await this.pool.query(
       `INSERT INTO meeting_participants (meeting_id, user_id, display_name, role, state) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (meeting_id, user_id) DO UPDATE SET state = EXCLUDED.state, display_name = EXCLUDED.display_name, updated_at = now()`,
@@ -277,8 +288,7 @@ export class Meetings {
     };
   }
 
-  /** Records a passcode attempt: a success clears the client's failures, a failure may lock it out. */
-  async recordPasscode(id: string, clientKey: string, ok: boolean): Promise<void> {
+  private async recordPasscode(id: string, clientKey: string, ok: boolean): Promise<void> {
     if (ok) {
       await this.pool.query('DELETE FROM passcode_failures WHERE meeting_id = $1 AND client_key = $2', [id, clientKey]);
       return;

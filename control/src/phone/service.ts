@@ -6,11 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { maskCaller, type PhoneJoinRequest, type PhoneJoinResponse } from '../../../edge-node/protocol/phone.js';
-import { HttpError, notFound } from '../http/errors.js';
+import { notFound } from '../http/errors.js';
 import type { EdgeClient } from '../meetings/edge-client.js';
-import { decideJoin } from '../meetings/policy.js';
 import type { MeetingRow, Meetings, ParticipantState } from '../meetings/service.js';
-import { verifyPassword } from '../secrets.js';
 import { phoneMayDialIn } from './policy.js';
 
 export class PhoneAdmission {
@@ -44,29 +42,8 @@ export class PhoneAdmission {
       : undefined;
     if (r.participantId && existing?.role !== 'phone') throw notFound('no such phone participant');
     // Wrong passcodes lock out the calling number (or, without one, every anonymous caller of this meeting).
-    const clientKey = `phone|${r.caller || 'anonymous'}`;
-    const lock = await this.pool.query<{ locked_until: Date | null }>(
-      'SELECT locked_until FROM passcode_failures WHERE meeting_id = $1 AND client_key = $2', [m.id, clientKey]);
-    const lockedOut = !!lock.rows[0]?.locked_until && lock.rows[0].locked_until > new Date();
-    const passcodeOk = !m.passcode_hash || (!lockedOut && (await verifyPassword(r.passcode, m.passcode_hash)));
-    const others = await this.pool.query<{ n: string }>(
-      "SELECT count(*) AS n FROM meeting_participants WHERE meeting_id = $1 AND state = 'admitted' AND user_id <> $2",
-      [m.id, participantId]);
-    const decision = decideJoin({
-      role: 'phone',
-      status: m.status,
-      locked: m.locked,
-      state: existing?.state ?? null,
-      waitingRoom: m.waiting_room,
-      hasPasscode: !!m.passcode_hash,
-      passcodeOk,
-      passcodeLockedOut: lockedOut,
-      admittedOthers: Number(others.rows[0]!.n),
-      maxParticipants: m.max_participants,
-    });
-    if (m.passcode_hash && !lockedOut) await this.meetings.recordPasscode(m.id, clientKey, passcodeOk);
-    if (decision.outcome === 'refuse') throw new HttpError(decision.status, decision.code, decision.message);
-    const state: ParticipantState = decision.outcome === 'wait' ? 'waiting' : 'admitted';
+    const state = await this.meetings.decideAdmission(m, { id: participantId, role: 'phone', state: existing?.state ?? null },
+      r.passcode, `phone|${r.caller || 'anonymous'}`);
     const displayName = maskCaller(r.caller);
     await this.pool.query(
       `INSERT INTO meeting_participants (meeting_id, user_id, display_name, role, state) VALUES ($1, $2, $3, 'phone', $4)
