@@ -138,8 +138,10 @@ describe('phone dial-in through SIP (SIPp) in a Chromium meeting', { timeout: 60
       seen = JSON.stringify(calls.reduce<Record<string, number>>((n, c) => ({ ...n, [c.state]: (n[c.state] ?? 0) + 1 }), {}));
       const inMeeting = calls.filter((c) => c.state === 'meeting').length;
       return inMeeting === CALLS ? inMeeting : null;
-    }, 120_000, 500).catch((err: Error) => {
-      throw new Error(`${err.message}; last seen ${seen}`);
+    }, 120_000, 500).catch(async (err: Error) => {
+      const outcomes = (await (await fetch(`${gateway.httpUrl}/metrics`)).text()).split('\n').filter((l) => l.startsWith('sip_calls_total'));
+      const r = await run;
+      throw new Error(`${err.message}; last seen ${seen}; gateway ${outcomes.join(', ')}; SIPp ${r.successful} ok ${r.failed} failed: ${r.stdout.slice(-800)}`);
     });
     const admitted = (await phoneParticipants()).filter((p) => p.state === 'admitted' && !known.has(p.participantId)).length;
     console.log(`calls held at once: ${held} in the gateway, ${admitted} admitted phone participants in the control plane`);
