@@ -177,6 +177,7 @@ export class PhoneCall extends EventEmitter<CallEvents> {
       this.waitTimer = setTimeout(() => void this.join(passcode), WAIT_POLL_MS);
       return;
     }
+    const admittedMs = Math.round(performance.now() - this.lastDigitAt);
     try {
       const leg = await MeetingLeg.open({
         nodeUrl: a.nodeUrl, meetingId: a.meetingId, token: a.token, bindIp: this.deps.nodeBindIp, muted: a.muteOnEntry,
@@ -192,6 +193,7 @@ export class PhoneCall extends EventEmitter<CallEvents> {
       leg.on('hostAction', (action) => action === 'mute' && this.play('muted'));
       this.setState('meeting');
       this.play('joined');
+      this.deps.log.info({ call: this.callId, admittedMs, inMeetingMs: Math.round(performance.now() - this.lastDigitAt) }, 'caller in the meeting');
     } catch (err) {
       this.deps.log.warn({ err, call: this.callId }, 'cannot join the meeting');
       this.finish('node unreachable', 'refused');

@@ -65,6 +65,18 @@ describe('phone dial-in through SIP (SIPp) in a Chromium meeting', { timeout: 60
     page = await browser.context.newPage();
     await page.goto(`${system.edgeUrl}/?meeting=${meetingId}#token=${j.body.token}`);
     await page.evaluate(() => window.meshmeet.joined);
+    // The host speaks all the time (a 440 Hz tone instead of the fake microphone's once-a-second beep), so that "the
+    // caller hears the meeting" is measured from the join, not from the next beep.
+    await page.evaluate(async () => {
+      const ctx = new AudioContext();
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      gain.gain.value = 0.3;
+      const out = ctx.createMediaStreamDestination();
+      osc.connect(gain).connect(out);
+      osc.start();
+      await window.meshmeet.publish('mic', out.stream.getAudioTracks()[0]!);
+    });
   });
   after(async () => {
     await browser?.close();
