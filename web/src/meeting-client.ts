@@ -52,8 +52,9 @@ export interface IceOptions {
 export interface MediaPath {
   kind: 'udp' | 'tcp' | 'relay';
   relayProtocol: string | null;
-  /** Seconds, from the selected pair's STUN consent checks. */
+  /** Seconds, from the selected pair's STUN consent checks: the latest, and the mean over all of them. */
   roundTripTime: number | null;
+  meanRoundTripTime: number | null;
 }
 
 export class MeetingClient {
@@ -301,6 +302,7 @@ export class MeetingClient {
         kind: relayed ? 'relay' : local.protocol === 'tcp' ? 'tcp' : 'udp',
         relayProtocol: relayed ? ((local.relayProtocol as string | undefined) ?? null) : null,
         roundTripTime: (pair.currentRoundTripTime as number | undefined) ?? null,
+        meanRoundTripTime: pair.responsesReceived ? (pair.totalRoundTripTime as number) / (pair.responsesReceived as number) : null,
       };
     }
     return null;
