@@ -80,6 +80,8 @@ export function dialInScenario(d: DialIn): string {
   const voice = `
   <nop><action><exec play_pcap_audio="${SIPP_PCAP_DIR}/g711a.pcap"/></action></nop>`;
   const loops = Math.max(1, Math.min(100, d.voiceLoops ?? 1));
+  // SIPp aborts a call on a request that arrives during a pause: awaiting the gateway's BYE, wait in <recv> at once.
+  const afterKeys = d.afterKeysMs ?? (d.awaitBye ? 0 : 1500);
   const end = d.awaitBye
     ? `
   <recv request="BYE" timeout="120000"/>
@@ -153,8 +155,8 @@ export function dialInScenario(d: DialIn): string {
       Content-Length: 0
 
     ]]></send>
-  <pause milliseconds="${d.leadMs ?? 500}"/>${keys}
-  <pause milliseconds="${d.afterKeysMs ?? 1500}"/>${d.playVoice ? Array(loops).fill(voice).join(`
+  <pause milliseconds="${d.leadMs ?? 500}"/>${keys}${afterKeys > 0 ? `
+  <pause milliseconds="${afterKeys}"/>` : ''}${d.playVoice ? Array(loops).fill(voice).join(`
   <pause milliseconds="7060"/>`) : ''}${end}
 </scenario>
 `;
