@@ -7,6 +7,8 @@
  * - `POST /internal/phone/join` {pin, passcode, caller, participantId?} -> 200 admitted (join token) | 202 waiting
  *   (ask again with the same participantId) | 403 wrong passcode, removed, denied | 409 ended, full | 423 locked |
  *   429 passcode lockout. Errors are `{error: {code, message}}` like every control plane error.
+ * - `POST /internal/phone/leave` {pin, participantId} -> 204: the call ended; the caller leaves the participant list
+ *   (a removed caller stays recorded as removed).
  */
 import { z } from 'zod';
 
@@ -27,6 +29,9 @@ export const PhoneJoinRequest = z.object({
   participantId: z.string().uuid().optional(),
 });
 export type PhoneJoinRequest = z.infer<typeof PhoneJoinRequest>;
+
+export const PhoneLeaveRequest = z.object({ pin: DialPin, participantId: z.string().uuid() });
+export type PhoneLeaveRequest = z.infer<typeof PhoneLeaveRequest>;
 
 export const PhoneJoinResponse = z.discriminatedUnion('status', [
   z.object({

@@ -282,10 +282,13 @@ export class PhoneCall extends EventEmitter<CallEvents> {
     this.sock.send(pkt, this.remote.port, this.remote.ip);
   }
 
-  /** Ends the call's media and its meeting leg (the gateway handles SIP). Idempotent. */
+  /** Ends the call's media and its meeting leg (the gateway handles SIP), and tells the control plane. Idempotent. */
   close(): void {
     if (this.state === 'ended') return;
     this.setState('ended');
+    if (this.participantId && this.pin) {
+      void this.deps.control.leave({ pin: this.pin, participantId: this.participantId }).catch(() => false);
+    }
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.leg?.close();
     this.leg = null;

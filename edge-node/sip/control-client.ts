@@ -1,6 +1,6 @@
 /** The gateway's client of the control plane's internal phone API (see edge-node/protocol/phone.ts). */
 import {
-  PHONE_API_PREFIX, PhoneError, PhoneJoinResponse, PhoneLookupResponse, type PhoneJoinRequest,
+  PHONE_API_PREFIX, PhoneError, PhoneJoinResponse, PhoneLookupResponse, type PhoneJoinRequest, type PhoneLeaveRequest,
 } from '../protocol/phone.js';
 import type { z } from 'zod';
 
@@ -17,7 +17,12 @@ export class PhoneControlClient {
     return this.post('/join', r, PhoneJoinResponse);
   }
 
-  private async post<T extends z.ZodType>(path: string, body: unknown, schema: T): Promise<Answer<z.infer<T>>> {
+  async leave(r: PhoneLeaveRequest): Promise<boolean> {
+    const res = await this.post('/leave', r, null);
+    return res.ok;
+  }
+
+  private async post<T extends z.ZodType>(path: string, body: unknown, schema: T | null): Promise<Answer<z.infer<T>>> {
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${PHONE_API_PREFIX}${path}`, {
@@ -30,7 +35,8 @@ export class PhoneControlClient {
       return { ok: false, status: 503, code: 'control_unreachable' };
     }
     const json: unknown = await res.json().catch(() => null);
-    if (res.ok) {
+    if (res.ok && !schema) return { ok: true, data: null as z.infer<T> };
+    if (res.ok && schema) {
       const parsed = schema.safeParse(json);
       return parsed.success ? { ok: true, data: parsed.data } : { ok: false, status: 502, code: 'bad_answer' };
     }

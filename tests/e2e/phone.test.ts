@@ -114,6 +114,7 @@ describe('phone dial-in through SIP (SIPp) in a Chromium meeting', { timeout: 60
       ear.close();
     }
     await waitFor('the caller to leave the meeting', async () => !(await inboundStats(page)).some((x) => x.kind === 'audio'), 30_000);
+    await waitFor('the caller to leave the participant list', async () => (await phoneParticipants()).length === 0);
   });
 
   test('a wrong meeting ID is refused after three tries, and the gateway hangs up', async () => {

@@ -76,6 +76,14 @@ describe('internal phone API', { timeout: 180_000 }, () => {
     const plain = await client.request('createPlainTransport', { direction: 'send' });
     assert.ok(plain.port > 0);
     client.close();
+    // The call ends: the caller leaves the list (and stops counting against capacity).
+    const left = await fetch(`${base}/internal/phone/leave`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` },
+      body: JSON.stringify({ pin, participantId: ok.body.participantId }),
+    });
+    assert.equal(left.status, 204);
+    const after = await api(host, 'GET', `/meetings/${id}/participants`);
+    assert.ok(!after.body.participants.some((p: { participantId: string }) => p.participantId === ok.body.participantId));
   });
 
   test('a browser participant may not open a plain RTP transport', async () => {

@@ -4,7 +4,7 @@
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { Hono } from 'hono';
-import { PhoneJoinRequest, PhoneLookupRequest } from '../../../edge-node/protocol/phone.js';
+import { PhoneJoinRequest, PhoneLeaveRequest, PhoneLookupRequest } from '../../../edge-node/protocol/phone.js';
 import type { Api } from '../http/api.js';
 import type { AppEnv } from '../http/context.js';
 import { HttpError, fromZod, badRequest } from '../http/errors.js';
@@ -38,6 +38,10 @@ export function phoneApi(admission: PhoneAdmission, secret: string | undefined):
   app.post('/join', async (c) => {
     const r = await admission.join(await body(c, PhoneJoinRequest));
     return c.json(r, r.status === 'waiting' ? 202 : 200);
+  });
+  app.post('/leave', async (c) => {
+    await admission.leave(await body(c, PhoneLeaveRequest));
+    return c.body(null, 204);
   });
   return app;
 }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { maskCaller, type PhoneJoinRequest, type PhoneJoinResponse } from '../../../edge-node/protocol/phone.js';
+import { maskCaller, type PhoneJoinRequest, type PhoneJoinResponse, type PhoneLeaveRequest } from '../../../edge-node/protocol/phone.js';
 import { notFound } from '../http/errors.js';
 import type { EdgeClient } from '../meetings/edge-client.js';
 import type { MeetingRow, Meetings, ParticipantState } from '../meetings/service.js';
@@ -57,5 +57,15 @@ export class PhoneAdmission {
     }
     const { token } = await this.edge.joinToken({ meetingId: m.id, participantId, name: displayName, role: 'phone', screen: false });
     return { status: 'admitted', meetingId: m.id, participantId, token, nodeUrl: this.edge.nodeUrl, displayName, muteOnEntry: m.mute_on_entry };
+  }
+
+  /** The call ended: the caller is no longer a participant (nor counted against capacity); a removal stays on record. */
+  async leave(r: PhoneLeaveRequest): Promise<void> {
+    const m = await this.byPin(r.pin);
+    const res = await this.pool.query(
+      "DELETE FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2 AND role = 'phone' AND state IN ('admitted', 'waiting')",
+      [m.id, r.participantId],
+    );
+    if (res.rowCount) this.meetings.emit({ meetingId: m.id, kind: 'participants' });
   }
 }
