@@ -82,7 +82,7 @@ try {
     gatewayCpuPerCallPercentOfCore: Number((perCall * 100).toFixed(2)),
     joinToAudioMsMedian: joinMs[Math.floor(joinMs.length / 2)] ?? null,
     joinToAudioMsMax: joinMs.at(-1) ?? null,
-    note: 'each caller hears the loudest 3 of the others (all play SIPp\'s G.711 recording at the start); Opus complexity 5; 2-core machine shared with the node, PostgreSQL and SIPp',
+    note: 'every caller talks all the time (SIPp\'s G.711 recording looped) and hears the loudest 3 of the others; Opus complexity 5; 2-core machine shared with the node, PostgreSQL and SIPp. joinToAudio here includes waiting for someone else to be talking (the first callers are alone): see tests/e2e/phone.test.ts for the join latency',
   };
   await fs.mkdir(path.dirname(values.out!), { recursive: true });
   await fs.writeFile(values.out!, JSON.stringify(report, null, 2));
