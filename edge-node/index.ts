@@ -13,3 +13,4 @@ export { GossipMesh, PipeRequestError, type GossipMeshOptions } from './src/mesh
 export { ClusterView, type ClusterViewEvents, type ClusterViewOptions, type ClusterViewStats } from './src/mesh/cluster-view.js';
 export { ClusterKeyError, generateClusterKey, parseClusterKey, readClusterKey, writeClusterKey } from './src/mesh/cluster-key.js';
 export { startNode, type RunningNode, type StartFlags } from './src/cli/node-start.js';
+export { startSipGateway, SipGateway, type SipGatewayOptions } from './sip/gateway.js';

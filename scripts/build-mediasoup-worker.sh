@@ -13,7 +13,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 ms_dir="$root/node_modules/mediasoup"
 [ -d "$ms_dir/worker" ] || { echo "mediasoup is not installed: run 'npm ci' first" >&2; exit 1; }
 version=$(node -p "require('$ms_dir/package.json').version")
-cache="${MESHMEET_CACHE:-$HOME/.cache/meshmeet}/mediasoup-$version"
+cache_root="${MESHMEET_CACHE:-$HOME/.cache/meshmeet}"
+# libsrtp 2.5.0 from Debian's own source package, built against OpenSSL and linked statically (Debian's libsrtp2 is
+# built against NSS: about half the speed for AES_CM_128_HMAC_SHA1_80, a fifth slower for AEAD_AES_256_GCM).
+# Part of the cache key so that a worker linked against Debian's shared libsrtp2 is never reused.
+srtp_version=2.5.0
+cache="$cache_root/mediasoup-$version-srtp$srtp_version-openssl"
 bin="$cache/mediasoup-worker"
 
 check_worker() {
@@ -26,7 +31,7 @@ if check_worker "$bin"; then
 fi
 
 # System packages the build needs (Debian names). Fail early with a clear message.
-need=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev)
+need=(meson ninja-build pkg-config g++ make dpkg-dev libuv1-dev libssl-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -37,9 +42,34 @@ if [ ${#missing[@]} -gt 0 ]; then
   exit 1
 fi
 
+mkdir -p "$cache"
+
+# libsrtp: Debian's source package (deb-src for bookworm through a private apt state in the cache: the machine's
+# apt sources and lists are not touched), configured with --enable-openssl, installed as a static library.
+srtp="$cache/libsrtp"
+if [ ! -f "$srtp/lib/libsrtp2.a" ]; then
+  apt_dir="$cache/apt-src"
+  rm -rf "$apt_dir" "$cache/srtp-src"
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$cache/srtp-src"
+  echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" \
+    > "$apt_dir/sources.list"
+  apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o "Dir::Etc::SourceParts=$apt_dir/none"
+    -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o "APT::Sandbox::User=root")
+  echo "fetching Debian's libsrtp2 source package..." >&2
+  apt-get "${apt_opts[@]}" update >"$cache/srtp-apt.log" 2>&1 || { tail -20 "$cache/srtp-apt.log" >&2; exit 1; }
+  (cd "$cache/srtp-src" && apt-get "${apt_opts[@]}" source libsrtp2) >>"$cache/srtp-apt.log" 2>&1 \
+    || { tail -20 "$cache/srtp-apt.log" >&2; exit 1; }
+  srtp_src=$(find "$cache/srtp-src" -maxdepth 1 -mindepth 1 -type d -name "libsrtp2-$srtp_version*" | head -n 1)
+  [ -n "$srtp_src" ] || { echo "error: apt-get source libsrtp2 gave no source tree" >&2; exit 1; }
+  echo "building libsrtp $srtp_version with OpenSSL (static)..." >&2
+  (cd "$srtp_src" && ./configure --enable-openssl --prefix="$srtp" CFLAGS="-O2 -fPIC" \
+    && make -j"$(nproc)" libsrtp2.a && make install) >"$cache/srtp-build.log" 2>&1 \
+    || { tail -40 "$cache/srtp-build.log" >&2; exit 1; }
+  rm -rf "$apt_dir" "$cache/srtp-src"
+fi
+
 src="$cache/src"
 rm -rf "$src"
-mkdir -p "$cache"
 cp -r "$ms_dir/worker" "$src"
 rm -rf "$src/out" "$src/subprojects"
 sub="$src/subprojects"
@@ -70,7 +100,8 @@ libuv = empty_lib"
 shim libsrtp2 "option('crypto-library', type: 'string', value: 'openssl')
 option('crypto-library-kdf', type: 'feature', value: 'disabled')
 option('tests', type: 'feature', value: 'disabled')" "
-libsrtp2_dep = declare_dependency(dependencies: dependency('libsrtp2'), compile_args: ['-I/usr/include/srtp2'])
+libsrtp2_dep = declare_dependency(dependencies: dependency('openssl'), compile_args: ['-I$srtp/include', '-I$srtp/include/srtp2'],
+  link_args: ['$srtp/lib/libsrtp2.a'])
 libsrtp2 = empty_lib"
 
 shim usrsctp "option('sctp_build_programs', type: 'boolean', value: false)" "

@@ -12,10 +12,14 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# mediasoup worker build; Chromium for browser tests; PostgreSQL for tests; a JDK and Maven for Cassandra (tests).
+# mediasoup worker build; Chromium for browser tests; PostgreSQL for tests; a JDK and Maven for Cassandra (tests);
+# coturn (TURN), SIPp (sip-tester, phone tests) and espeak-ng (the phone gateway's voice prompts).
 apt_packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev libabsl-dev
-  nlohmann-json3-dev chromium fonts-liberation postgresql)
+  nlohmann-json3-dev chromium fonts-liberation postgresql
+  coturn sip-tester espeak-ng)  # TURN (coturn), phone dial-in tests (SIPp) and the gateway's voice prompts
 apt_packages+=(fonts-noto-color-emoji)  # emoji in reactions and screenshots
+# bench: ffmpeg encodes the bots' media once, Janus is a peer SFU, dpkg-dev unpacks Debian's libsrtp2 source for the worker
+apt_packages+=(ffmpeg janus dpkg-dev make)
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || apt_packages+=(maven)
 missing=()
@@ -41,4 +45,6 @@ fi
 bash scripts/build-mediasoup-worker.sh >/dev/null
 bash scripts/cassandra/fetch.sh >/dev/null
 npx tsx web/build.ts
+# The SIP gateway's voice prompts, spoken once by espeak-ng (cached in ~/.cache/meshmeet/prompts).
+npx tsx edge-node/sip/main.ts --make-prompts
 echo "setup done"

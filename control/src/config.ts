@@ -49,7 +49,16 @@ export const ControlConfig = z.object({
   /** libp2p listen multiaddrs of the control plane's member, comma separated. */
   clusterListen: z.string().default('/ip4/127.0.0.1/tcp/0'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+  /** TURN servers handed to clients with each join (comma separated turn:/turns: URLs); empty: none. */
+  turnUrls: z.string().default(''),
+  /** coturn's `static-auth-secret`: credentials are HMACs of it (never sent to clients). */
+  turnSecret: z.string().min(16).optional(),
+  turnTtlSeconds: z.coerce.number().int().min(60).max(86400).default(4 * 3600),
+  /** Shared secret of the SIP gateway for the internal phone API (`Authorization: Bearer`); unset: no phone API. */
+  phoneGatewaySecret: z.string().min(16).optional(),
+  /** How callers reach the SIP gateway, shown in invites (e.g. `+1 555 0100` or `sip:join@sip.example.com`). */
+  dialInNumber: z.string().max(100).optional(),
+}).refine((c) => !c.turnUrls || !!c.turnSecret, { path: ['turnSecret'], message: 'TURN_URLS needs TURN_SECRET' });
 export type ControlConfig = z.output<typeof ControlConfig>;
 export type ControlConfigInput = z.input<typeof ControlConfig>;
 
@@ -76,6 +85,11 @@ const ENV: Record<keyof ControlConfigInput, string> = {
   clusterJoin: 'CLUSTER_JOIN',
   clusterListen: 'CLUSTER_LISTEN',
   logLevel: 'CONTROL_LOG_LEVEL',
+  turnUrls: 'TURN_URLS',
+  turnSecret: 'TURN_SECRET',
+  turnTtlSeconds: 'TURN_TTL_SECONDS',
+  phoneGatewaySecret: 'PHONE_GATEWAY_SECRET',
+  dialInNumber: 'DIAL_IN_NUMBER',
 };
 export const CONTROL_ENV = ENV;
 

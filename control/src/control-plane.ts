@@ -40,6 +40,10 @@ import { CreateMeeting } from './meetings/schemas.js';
 import { Meetings } from './meetings/service.js';
 import { createControlMetrics } from './metrics.js';
 import { userRoutes } from './users/routes.js';
+import { iceServersFor, parseTurnUrls } from './turn/credentials.js';
+import { dialInRoutes, phoneApi } from './phone/routes.js';
+import { PhoneAdmission } from './phone/service.js';
+import { PHONE_API_PREFIX } from '../../edge-node/protocol/phone.js';
 import { Users } from './users/service.js';
 
 export interface ControlPlaneOptions {
@@ -180,14 +184,18 @@ export class ControlPlane {
         c.header('Cache-Control', 'public, max-age=300');
         return c.json(await joinKeys.jwks());
       });
+      app.route(PHONE_API_PREFIX, phoneApi(new PhoneAdmission(this.pool, meetings, edge), cfg.phoneGatewaySecret));
       app.use('*', this.identity.authenticate);
       app.use('*', guestScope);
 
       const api = new Api(app);
       this.identity.mount(app, api);
       userRoutes(api, new Users(this.pool));
-      meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }), placement, this.identity.startSession);
-      calendarRoutes(api, new Calendar(this.pool, meetings, cfg.publicUrl));
+      const turn = cfg.turnSecret ? { urls: parseTurnUrls(cfg.turnUrls), secret: cfg.turnSecret, ttlSeconds: cfg.turnTtlSeconds } : null;
+      meetingRoutes(api, meetings, new RateLimiter({ burst: cfg.joinRateBurst, perSecond: cfg.joinRatePerSecond }), placement,
+        (participantId) => iceServersFor(turn, participantId), this.identity.startSession);
+      calendarRoutes(api, new Calendar(this.pool, meetings, cfg.publicUrl, cfg.dialInNumber));
+      dialInRoutes(api, meetings, cfg.dialInNumber);
       chatRoutes(api, this.chat, meetings, this.hub);
       const doc = api.openapi({ title: 'MeshMeet control plane', version: '1' });
       app.get('/openapi.json', (c) => c.json(doc));

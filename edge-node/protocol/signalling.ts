@@ -62,7 +62,8 @@ export const MediaKind = z.enum(['audio', 'video']);
 /** What a producer carries, so that viewers can lay it out. */
 export const ProducerSource = z.enum(['mic', 'camera', 'screen']);
 export type ProducerSource = z.infer<typeof ProducerSource>;
-export const Role = z.enum(['host', 'cohost', 'panelist', 'participant', 'attendee']);
+/** `phone`: a caller bridged in by the SIP gateway (audio only; the one role that may open plain RTP transports). */
+export const Role = z.enum(['host', 'cohost', 'panelist', 'participant', 'attendee', 'phone']);
 export type Role = z.infer<typeof Role>;
 const Layer = z.number().int().min(0).max(2);
 /** The short reactions a participant can send (shown briefly to everyone). */
@@ -77,6 +78,11 @@ export const Requests = {
   }),
   getRouterRtpCapabilities: z.object({}),
   createTransport: z.object({ direction: z.enum(['send', 'recv']), forceTcp: z.boolean().optional() }),
+  /**
+   * Phone role only (the SIP gateway, beside the node): a plain RTP transport (comedia: the node learns the gateway's
+   * address from its first packet; RTP and RTCP on one port). `send` carries the caller's Opus, `recv` the meeting's.
+   */
+  createPlainTransport: z.object({ direction: z.enum(['send', 'recv']) }),
   connectTransport: z.object({ transportId: Id, dtlsParameters: DtlsParameters }),
   restartIce: z.object({ transportId: Id }),
   produce: z.object({
@@ -163,6 +169,7 @@ export const Responses = {
   }),
   getRouterRtpCapabilities: z.object({ rtpCapabilities: Obj }),
   createTransport: TransportInfo,
+  createPlainTransport: z.object({ id: Id, ip: z.string(), port: z.number().int().min(1).max(65535) }),
   connectTransport: z.object({}),
   restartIce: z.object({ iceParameters: Obj }),
   produce: z.object({ producerId: Id }),

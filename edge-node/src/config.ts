@@ -19,6 +19,8 @@ export const EdgeConfig = z
     rtcAnnouncedIp: z.string().optional(),
     /** First media port: worker i listens on UDP and TCP port rtcBasePort + i. */
     rtcBasePort: Port.default(40000),
+    /** Offer UDP media candidates (off: ICE over TCP only, e.g. where the network drops UDP). */
+    rtcUdp: z.enum(['true', 'false']).or(z.boolean()).transform((v) => v === true || v === 'true').default(true),
     /** JWKS of the join-token issuer: a file path or an http(s) URL. */
     jwks: z.string().min(1),
     /** Expected `iss` of join tokens; unset accepts any issuer whose key is in the JWKS. */
@@ -71,6 +73,7 @@ const ENV: Record<keyof EdgeConfigInput, string> = {
   rtcListenIp: 'EDGE_RTC_LISTEN_IP',
   rtcAnnouncedIp: 'EDGE_RTC_ANNOUNCED_IP',
   rtcBasePort: 'EDGE_RTC_BASE_PORT',
+  rtcUdp: 'EDGE_RTC_UDP',
   jwks: 'EDGE_JWKS',
   tokenIssuer: 'EDGE_TOKEN_ISSUER',
   webRoot: 'EDGE_WEB_ROOT',

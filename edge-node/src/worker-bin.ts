@@ -12,7 +12,8 @@ export function defaultWorkerBin(): string {
   const require = createRequire(import.meta.url);
   const { version } = require('mediasoup/package.json') as { version: string };
   const cache = process.env.MESHMEET_CACHE ?? path.join(os.homedir(), '.cache', 'meshmeet');
-  return path.join(cache, `mediasoup-${version}`, 'mediasoup-worker');
+  // the cache key of scripts/build-mediasoup-worker.sh (worker linked with an OpenSSL-backed libsrtp 2.5.0)
+  return path.join(cache, `mediasoup-${version}-srtp2.5.0-openssl`, 'mediasoup-worker');
 }
 
 /** Sets MEDIASOUP_WORKER_BIN (unless already set) and imports mediasoup. */

@@ -27,12 +27,12 @@ export interface TestBrowser {
 }
 
 /** One browser with a fresh --user-data-dir; each page in it is one participant. */
-export async function launchBrowser(): Promise<TestBrowser> {
+export async function launchBrowser(extraArgs: string[] = []): Promise<TestBrowser> {
   const userDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'meshmeet-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
     permissions: ['camera', 'microphone'],
   });
   return {

@@ -6,6 +6,7 @@
  * when the node is not this origin) joins at once, without chat (no control plane session on that path);
  * `&nodes=ws://a,ws://b` lists other nodes of the cluster to reconnect to (same token) when this one goes away.
  * A guest whose node goes away asks the control plane again (`POST /meetings/:id/join`), which routes to a live node.
+ * `&ice=` (URI-encoded JSON RTCIceServer[]) and `&policy=relay` on a token link pass TURN servers, as the control plane does.
  */
 import { DevicePanel } from './devices.js';
 import { $ } from './dom.js';
@@ -14,7 +15,7 @@ import { explainJoinError } from './messages.js';
 import { ChatPanel } from './portal/chat.js';
 import type { Rejoin } from './meeting-client.js';
 
-type Admitted = { status: 'admitted'; token: string; nodeUrl: string };
+type Admitted = { status: 'admitted'; token: string; nodeUrl: string; iceServers?: RTCIceServer[] };
 
 /** Joins as a guest; resolves with a token once admitted (polling while in the waiting room). */
 async function guestToken(meetingId: string, name: string, passcode: string, onWaiting: () => void): Promise<Admitted> {
@@ -108,6 +109,8 @@ export function startEdgeApp(): void {
     const candidates = [nodeUrl, ...others].filter((u) => u !== failedUrl);
     return { nodeUrl: candidates[(attempt - 1) % candidates.length]!, token };
   };
+  const linkIce = hash.get('ice') ? (JSON.parse(hash.get('ice')!) as RTCIceServer[]) : undefined;
+  const ice = { iceServers: linkIce, iceTransportPolicy: hash.get('policy') === 'relay' ? 'relay' as const : 'all' as const };
 
   $('join-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -123,6 +126,7 @@ export function startEdgeApp(): void {
         devices = null;
         await joinMeeting({
           meetingId, token: r.token, nodeUrl: r.nodeUrl.replace(/^http/, 'ws'), media, devices: await panel?.take(), rejoin: guestRejoin(meetingId, passcode),
+          ice: { iceServers: r.iceServers ?? [] },
         });
         await startChat(meetingId);
       })
@@ -138,7 +142,7 @@ export function startEdgeApp(): void {
   const linkToken = hash.get('token');
   if (linkToken && query.get('meeting')) {
     chatUnavailable(NO_CHAT);
-    joinMeeting({ meetingId: query.get('meeting')!, token: linkToken, nodeUrl, media, rejoin: linkRejoin(linkToken) }).catch((err: Error & { code?: string }) => {
+    joinMeeting({ meetingId: query.get('meeting')!, token: linkToken, nodeUrl, media, rejoin: linkRejoin(linkToken), ice }).catch((err: Error & { code?: string }) => {
       setError(explainJoinError(err));
       joinFailed(err);
       showJoin();

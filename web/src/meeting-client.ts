@@ -63,6 +63,8 @@ export interface MeetingClientOptions {
   giveUpAfterMs?: number;
   /** Opens a signalling connection (tests pass one over `ws`). */
   connect?: (nodeUrl: string, meetingId: string, token: string) => SignallingClient;
+  /** TURN servers (from the join response) and, for tests, a forced relay policy. */
+  ice?: IceOptions;
 }
 
 /** Close codes after which the client looks for another node; the others (removed, ended, replaced, bad token) are final. */
@@ -74,6 +76,25 @@ const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
   { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
   { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1_200_000, scalabilityMode: 'L1T3' },
 ];
+
+/** TURN servers and policy for both transports (from the join response; `relay` forces TURN, for tests). */
+export interface IceOptions {
+  iceServers?: RTCIceServer[];
+  iceTransportPolicy?: RTCIceTransportPolicy;
+}
+
+/**
+ * The media path in use, from the selected ICE candidate pair: `udp` (direct, the normal case), `tcp` (ICE over TCP
+ * to the node), or `relay` through TURN (`relayProtocol` udp, tcp or tls). ICE tries every candidate at once and
+ * prefers them in that order (host UDP, then host TCP, then relayed), so the fallback needs nobody's action.
+ */
+export interface MediaPath {
+  kind: 'udp' | 'tcp' | 'relay';
+  relayProtocol: string | null;
+  /** Seconds, from the selected pair's STUN consent checks: the latest, and the mean over all of them. */
+  roundTripTime: number | null;
+  meanRoundTripTime: number | null;
+}
 
 export class MeetingClient {
   readonly device = new Device();
@@ -332,6 +353,8 @@ export class MeetingClient {
       iceParameters: info.iceParameters as unknown as types.IceParameters,
       iceCandidates: info.iceCandidates as unknown as types.IceCandidate[],
       dtlsParameters: info.dtlsParameters as unknown as types.DtlsParameters,
+      iceServers: this.options?.ice?.iceServers ?? [],
+      iceTransportPolicy: this.options?.ice?.iceTransportPolicy ?? 'all',
     };
     const t = direction === 'send' ? this.device.createSendTransport(options) : this.device.createRecvTransport(options);
     t.on('connect', ({ dtlsParameters }, done, fail) => {
@@ -523,21 +546,47 @@ export class MeetingClient {
   }
 
   /** inbound-rtp counters per remote track: what tests and the join-time bench read. */
-  async inboundStats(): Promise<Array<RemoteTrack & { packetsReceived: number; framesDecoded: number; bytesReceived: number }>> {
+  async inboundStats(): Promise<Array<RemoteTrack & { packetsReceived: number; framesDecoded: number; bytesReceived: number; audioLevel: number }>> {
     const out = [];
     for (const t of this.remote.values()) {
       const consumer = this.consumers.get(t.consumerId);
       if (!consumer) continue;
-      let packetsReceived = 0, framesDecoded = 0, bytesReceived = 0;
-      (await consumer.getStats()).forEach((s: { type: string; packetsReceived?: number; framesDecoded?: number; bytesReceived?: number }) => {
+      let packetsReceived = 0, framesDecoded = 0, bytesReceived = 0, audioLevel = 0;
+      (await consumer.getStats()).forEach((s: { type: string; packetsReceived?: number; framesDecoded?: number; bytesReceived?: number; audioLevel?: number }) => {
         if (s.type !== 'inbound-rtp') return;
         packetsReceived += s.packetsReceived ?? 0;
         framesDecoded += s.framesDecoded ?? 0;
         bytesReceived += s.bytesReceived ?? 0;
+        audioLevel = Math.max(audioLevel, s.audioLevel ?? 0);
       });
-      out.push({ ...t, packetsReceived, framesDecoded, bytesReceived });
+      out.push({ ...t, packetsReceived, framesDecoded, bytesReceived, audioLevel });
     }
     return out;
+  }
+
+  /** The path media takes on the first connected transport (receive first), or null before ICE has chosen. */
+  async mediaPath(): Promise<MediaPath | null> {
+    for (const t of [this.recvTransport, this.sendTransport]) {
+      if (!t) continue;
+      const report = await t.getStats();
+      const byId = new Map<string, Record<string, unknown>>();
+      report.forEach((s: Record<string, unknown>) => byId.set(s.id as string, s));
+      let pair: Record<string, unknown> | undefined;
+      for (const s of byId.values()) {
+        if (s.type === 'transport' && s.selectedCandidatePairId) pair = byId.get(s.selectedCandidatePairId as string);
+      }
+      pair ??= [...byId.values()].find((s) => s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated);
+      const local = pair && byId.get(pair.localCandidateId as string);
+      if (!pair || !local) continue;
+      const relayed = local.candidateType === 'relay';
+      return {
+        kind: relayed ? 'relay' : local.protocol === 'tcp' ? 'tcp' : 'udp',
+        relayProtocol: relayed ? ((local.relayProtocol as string | undefined) ?? null) : null,
+        roundTripTime: (pair.currentRoundTripTime as number | undefined) ?? null,
+        meanRoundTripTime: pair.responsesReceived ? (pair.totalRoundTripTime as number) / (pair.responsesReceived as number) : null,
+      };
+    }
+    return null;
   }
 
   async leave(): Promise<void> {

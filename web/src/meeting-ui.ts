@@ -10,7 +10,7 @@ import { Reaction as Reactions } from '../../edge-node/protocol/signalling.js';
 import { DevicePanel, applySpeaker, type DeviceChoice } from './devices.js';
 import { $, h } from './dom.js';
 import type { LayoutMode, Rect } from './layout.js';
-import { MeetingClient, type LinkStats, type Rejoin, type RemoteTrack } from './meeting-client.js';
+import { MeetingClient, type IceOptions, type LinkStats, type MediaPath, type Rejoin, type RemoteTrack } from './meeting-client.js';
 import { explainClose, explainDeviceError, type Explained } from './messages.js';
 import { adviseLowLayers, assessQuality, type Quality } from './quality.js';
 import { SignallingClient, type CloseInfo } from './signalling-client.js';
@@ -72,6 +72,8 @@ export interface JoinOptions {
   devices?: DeviceChoice;
   /** Where to reconnect when the node goes away (keeps camera and microphone); without it the meeting ends here. */
   rejoin?: Rejoin;
+  /** TURN servers (from the join response) and, for tests, a forced relay policy. */
+  ice?: IceOptions;
 }
 
 type PanelName = 'people' | 'chat' | 'settings';
@@ -123,7 +125,7 @@ export const joinFailed = (err: unknown): void => markFailed(err);
 export async function joinMeeting(o: JoinOptions): Promise<MeetingClient> {
   window.meshmeet.timing.joinStart = performance.now();
   const signalling = SignallingClient.connect(o.nodeUrl, o.meetingId, o.token);
-  const c = new MeetingClient(signalling, { meetingId: o.meetingId, nodeUrl: o.nodeUrl, token: o.token, rejoin: o.rejoin });
+  const c = new MeetingClient(signalling, { meetingId: o.meetingId, nodeUrl: o.nodeUrl, token: o.token, rejoin: o.rejoin, ice: o.ice });
   client = c;
   wire(c);
   try {
@@ -151,7 +153,30 @@ export async function joinMeeting(o: JoinOptions): Promise<MeetingClient> {
   }
   startQualityWatch(c);
   markJoined();
+  void showMediaPath(c);
   return c;
+}
+
+/** What the path indicator says: nothing for direct UDP (the normal case). */
+export function describeMediaPath(p: MediaPath | null): string {
+  if (!p || p.kind === 'udp') return '';
+  if (p.kind === 'tcp') return 'Connected over TCP (UDP seems blocked)';
+  return `Connected through a relay (TURN over ${(p.relayProtocol ?? 'udp').toUpperCase()})`;
+}
+
+/** Keeps the small path indicator beside the title current while this client is in the meeting. */
+async function showMediaPath(c: MeetingClient): Promise<void> {
+  let el = document.getElementById('media-path');
+  if (!el) {
+    el = h('span', { id: 'media-path', class: 'media-path' });
+    $('meeting-title').after(el);
+  }
+  for (let i = 0; client === c && i < 10_000; i++) {
+    const path = await c.mediaPath().catch(() => null);
+    el.textContent = describeMediaPath(path);
+    el.dataset.path = path ? (path.kind === 'relay' ? `relay-${path.relayProtocol ?? 'udp'}` : path.kind) : '';
+    await new Promise((r) => setTimeout(r, path ? 5000 : 1000));
+  }
 }
 
 export async function leaveMeeting(): Promise<void> {

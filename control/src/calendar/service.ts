@@ -16,6 +16,8 @@ export class Calendar {
     private readonly pool: pg.Pool,
     private readonly meetings: Meetings,
     private readonly publicUrl: string,
+    /** The SIP gateway's number or URI (DIAL_IN_NUMBER): invites then say how to join by phone. */
+    private readonly dialInNumber?: string,
   ) {}
 
   /** The .ics invite of one scheduled meeting (REQUEST, with organizer and invitees). */
@@ -83,7 +85,8 @@ export class Calendar {
         start,
         end: new Date(start.getTime() + m.duration_minutes! * 60_000),
         summary: m.title,
-        description: `Join: ${link}\nTime zone: ${m.time_zone}${m.passcode_hash ? '\nA passcode is required (ask the host).' : ''}`,
+        description: `Join: ${link}\nTime zone: ${m.time_zone}${m.passcode_hash ? '\nA passcode is required (ask the host).' : ''}${
+          this.dialInNumber ? `\nJoin by phone: call ${this.dialInNumber}, enter meeting ID ${m.dial_pin} then #${m.passcode_hash ? ', then the passcode and #' : ''}.` : ''}`,
         location: link,
         url: link,
         organizer: { name: m.owner_name, email: m.owner_email },

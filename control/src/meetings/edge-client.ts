@@ -5,13 +5,13 @@ import { COMMAND_AUDIENCE, CommandResult, type HostCommand } from '../../../edge
 import { JOIN_TOKEN_ALG, JOIN_TOKEN_AUDIENCE } from '../../../edge-node/protocol/join-token.js';
 import { HttpError } from '../http/errors.js';
 import type { KeyStore } from '../keys.js';
-import type { Role } from './policy.js';
+import type { ParticipantRole } from './policy.js';
 
 export interface JoinTokenInput {
   meetingId: string;
   participantId: string;
   name: string;
-  role: Role;
+  role: ParticipantRole;
   screen: boolean;
 }
 

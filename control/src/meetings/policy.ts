@@ -3,7 +3,10 @@
  * join is allowed, and the lifecycle. No I/O: tested exhaustively in tests/unit/meeting-policy.test.ts.
  */
 export const ROLES = ['host', 'cohost', 'panelist', 'participant', 'attendee'] as const;
+/** Roles a participant may have: a user's, or `phone` for a caller through the SIP gateway (never invited, never promoted). */
+export const PARTICIPANT_ROLES = [...ROLES, 'phone'] as const;
 export type Role = (typeof ROLES)[number];
+export type ParticipantRole = (typeof PARTICIPANT_ROLES)[number];
 
 export const HOST_CONTROLS = [
   'mute', 'muteAll', 'stopVideo', 'stopScreen', 'remove', 'lock', 'unlock', 'end', 'admit', 'deny', 'makeCohost',
@@ -13,7 +16,7 @@ export type HostControl = (typeof HOST_CONTROLS)[number];
 /** Controls that act on one participant (they name a target). */
 export const TARGETED: ReadonlySet<HostControl> = new Set(['mute', 'stopVideo', 'stopScreen', 'remove', 'admit', 'deny', 'makeCohost']);
 
-const RANK: Record<Role, number> = { host: 4, cohost: 3, panelist: 2, participant: 1, attendee: 0 };
+const RANK: Record<ParticipantRole, number> = { host: 4, cohost: 3, panelist: 2, participant: 1, phone: 1, attendee: 0 };
 
 export type ControlDecision = { ok: true } | { ok: false; reason: string };
 
@@ -22,7 +25,7 @@ export type ControlDecision = { ok: true } | { ok: false; reason: string };
  * Hosts may do everything; co-hosts everything but end the meeting and appoint co-hosts, and never to a host or
  * another co-host; nobody else has host controls. Nobody removes or demotes themselves through host controls.
  */
-export function canControl(actor: Role, control: HostControl, target: Role | null, targetIsSelf = false): ControlDecision {
+export function canControl(actor: ParticipantRole, control: HostControl, target: ParticipantRole | null, targetIsSelf = false): ControlDecision {
   if (actor !== 'host' && actor !== 'cohost') return { ok: false, reason: `a ${actor} has no host controls` };
   if (TARGETED.has(control) && target === null) return { ok: false, reason: `${control} needs a participant` };
   if (targetIsSelf && (control === 'remove' || control === 'deny' || control === 'makeCohost')) {
@@ -35,6 +38,7 @@ export function canControl(actor: Role, control: HostControl, target: Role | nul
     return { ok: false, reason: `a host cannot ${control} another host` };
   }
   if (control === 'makeCohost' && target !== null && RANK[target] >= RANK.cohost) return { ok: false, reason: `already a ${target}` };
+  if (control === 'makeCohost' && target === 'phone') return { ok: false, reason: 'a phone caller cannot be a co-host' };
   return { ok: true };
 }
 
@@ -80,10 +84,10 @@ export function roleOf(m: MeetingFacts, userId: string, memberRole: Role | null)
   return m.webinar ? 'attendee' : 'participant';
 }
 
-export const isHostLike = (r: Role) => r === 'host' || r === 'cohost';
+export const isHostLike = (r: ParticipantRole) => r === 'host' || r === 'cohost';
 
 export interface JoinFacts {
-  role: Role;
+  role: ParticipantRole;
   status: 'scheduled' | 'live' | 'ended';
   locked: boolean;
   /** The participant's recorded state in this meeting, if any. */
@@ -125,7 +129,7 @@ export const PASSCODE_MAX_FAILURES = 5;
 export const PASSCODE_LOCKOUT_SECONDS = 15 * 60;
 
 /** The edge role carried in the join token: the edge only distinguishes senders from view-only attendees. */
-export function screenShareAllowed(role: Role, policy: 'all' | 'hosts'): boolean {
-  if (role === 'attendee') return false;
+export function screenShareAllowed(role: ParticipantRole, policy: 'all' | 'hosts'): boolean {
+  if (role === 'attendee' || role === 'phone') return false;
   return policy === 'all' || isHostLike(role);
 }

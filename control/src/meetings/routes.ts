@@ -10,11 +10,15 @@ import {
 } from './schemas.js';
 import type { JoinPlacement } from './placement.js';
 import type { Meetings } from './service.js';
+import type { IceServer } from '../turn/credentials.js';
 
 /** Starts a web session for a new guest (the identity module's). */
 export type StartSession = (c: AppContext, userId: string, idp: string) => Promise<void>;
 
-export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLimiter, placement: JoinPlacement, startSession?: StartSession): void {
+export function meetingRoutes(
+  api: Api, meetings: Meetings, joinLimiter: RateLimiter, placement: JoinPlacement,
+  iceServers: (participantId: string) => IceServer[] = () => [], startSession?: StartSession,
+): void {
   const tag = 'meetings';
   api.app.use('/meetings/:id/join', rateLimit(joinLimiter, (c) => clientIp(c)));
   api.app.use('/meetings/:id/guests', rateLimit(joinLimiter, (c) => clientIp(c)));
@@ -49,7 +53,7 @@ export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLim
     summary: 'Join: checks passcode, lock, capacity, role and the waiting room; returns a join token and the chosen edge node (nearest healthy), or 202 while waiting',
   }, async ({ user, params, body }, c) => {
     const r = await meetings.join(user, params.id!, body.passcode, `${clientIp(c)}|${user.guestOf !== undefined ? 'guest' : user.id}`);
-    if (r.status === 'admitted') Object.assign(r, await placement.place(c, params.id!));
+    if (r.status === 'admitted') Object.assign(r, await placement.place(c, params.id!), { iceServers: iceServers(r.participantId) });
     return c.json(r, r.status === 'waiting' ? 202 : 200);
   });
   if (startSession) {
@@ -71,7 +75,7 @@ export function meetingRoutes(api: Api, meetings: Meetings, joinLimiter: RateLim
       }
       // Guests are new users each time: wrong passcodes count per client address, not per guest.
       const r = await meetings.join(who, params.id!, body.passcode, `${clientIp(c)}|${who.guestOf !== undefined ? 'guest' : who.id}`);
-      if (r.status === 'admitted') Object.assign(r, await placement.place(c, params.id!));
+      if (r.status === 'admitted') Object.assign(r, await placement.place(c, params.id!), { iceServers: iceServers(r.participantId) });
       return c.json(r, r.status === 'waiting' ? 202 : 200);
     });
   }

@@ -1,6 +1,7 @@
 /** Request and response bodies of the meetings API (zod: validation and the OpenAPI document). */
 import { z } from 'zod';
-import { HOST_CONTROLS, ROLES } from './policy.js';
+import { HOST_CONTROLS, PARTICIPANT_ROLES, ROLES } from './policy.js';
+import { IceServer } from '../turn/credentials.js';
 
 export const TimeZone = z.string().min(1).max(64).refine((tz) => {
   try {
@@ -97,6 +98,8 @@ export const JoinResponse = z.discriminatedUnion('status', [
     role: z.enum(ROLES),
     expiresAt: z.string(),
     muteOnEntry: z.boolean(),
+    /** TURN servers with time-limited credentials for this participant (empty when none are configured). */
+    iceServers: z.array(IceServer).optional(),
   }),
   z.object({ status: z.literal('waiting'), participantId: z.string() }),
 ]);
@@ -105,7 +108,7 @@ export const ParticipantView = z.object({
   participantId: z.string(),
   userId: z.string(),
   displayName: z.string(),
-  role: z.enum(ROLES),
+  role: z.enum(PARTICIPANT_ROLES),
   state: z.enum(['waiting', 'admitted', 'denied', 'removed']),
 });
 

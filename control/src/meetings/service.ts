@@ -13,7 +13,7 @@ import type { EdgeClient } from './edge-client.js';
 import {
   PASSCODE_LOCKOUT_SECONDS, PASSCODE_MAX_FAILURES, TARGETED, canChangeInvitation, canControl, decideJoin, higherRole, isHostLike, roleOf,
   screenShareAllowed,
-  type HostControl, type Role,
+  type HostControl, type ParticipantRole, type Role,
 } from './policy.js';
 import type { CreateMeeting, MeetingView } from './schemas.js';
 import type { z } from 'zod';
@@ -30,6 +30,8 @@ export interface MeetingRow {
   status: 'scheduled' | 'live' | 'ended';
   access: 'invited' | 'link';
   passcode_hash: string | null;
+  /** Numeric PIN callers type to dial in (migration 005). */
+  dial_pin: string;
   waiting_room: boolean;
   mute_on_entry: boolean;
   screen_share: 'all' | 'hosts';
@@ -40,7 +42,7 @@ export interface MeetingRow {
 }
 
 export type ParticipantState = 'waiting' | 'admitted' | 'denied' | 'removed';
-type ParticipantRow = { state: ParticipantState; role: Role; display_name: string };
+type ParticipantRow = { state: ParticipantState; role: ParticipantRole; display_name: string };
 
 /** Meeting ids: 12 characters of [a-z0-9], url-safe and valid as edge meeting ids. */
 export function newMeetingId(): string {
@@ -69,7 +71,8 @@ export class Meetings {
     return () => this.listeners.delete(fn);
   }
 
-  private emit(e: MeetingEvent): void {
+  /** Tells live listeners (also used by the phone admission, whose callers are participants too). */
+  emit(e: MeetingEvent): void {
     for (const l of this.listeners) l(e);
   }
 
@@ -277,24 +280,30 @@ export class Meetings {
     return a;
   }
 
-  async join(user: AuthUser, id: string, passcode: string | undefined, clientKey: string): Promise<JoinResult> {
-    const { m, role, self: existing } = await this.access(user, id);
+  /**
+   * The join decision for anyone asking to enter `m`, a signed-in user or a phone caller: passcode (with its lockout
+   * per client key; the attempt is recorded), lock, capacity, waiting room, removal, end. Throws the refusal as an
+   * HttpError, or returns the state to record.
+   */
+  async decideAdmission(
+    m: MeetingRow, who: { id: string; role: ParticipantRole; state: ParticipantState | null }, passcode: string | undefined, clientKey: string,
+  ): Promise<ParticipantState> {
     const lock = await this.pool.query<{ failures: number; locked_until: Date | null }>(
       'SELECT failures, locked_until FROM passcode_failures WHERE meeting_id = $1 AND client_key = $2',
-      [id, clientKey],
+      [m.id, clientKey],
     );
     const lockedOut = !!lock.rows[0]?.locked_until && lock.rows[0].locked_until > new Date();
-    const needsPasscode = !!m.passcode_hash && !isHostLike(role);
+    const needsPasscode = !!m.passcode_hash && !isHostLike(who.role);
     const passcodeOk = !needsPasscode || (!lockedOut && passcode !== undefined && (await verifyPassword(passcode, m.passcode_hash!)));
     const others = await this.pool.query<{ n: string }>(
       "SELECT count(*) AS n FROM meeting_participants WHERE meeting_id = $1 AND state = 'admitted' AND user_id <> $2",
-      [id, user.id],
+      [m.id, who.id],
     );
     const decision = decideJoin({
-      role,
+      role: who.role,
       status: m.status,
       locked: m.locked,
-      state: existing?.state ?? null,
+      state: who.state,
       waitingRoom: m.waiting_room,
       hasPasscode: !!m.passcode_hash,
       passcodeOk,
@@ -302,9 +311,14 @@ export class Meetings {
       admittedOthers: Number(others.rows[0]!.n),
       maxParticipants: m.max_participants,
     });
-    if (needsPasscode && !lockedOut) await this.recordPasscode(id, clientKey, passcodeOk);
+    if (needsPasscode && !lockedOut) await this.recordPasscode(m.id, clientKey, passcodeOk);
     if (decision.outcome === 'refuse') throw new HttpError(decision.status, decision.code, decision.message);
-    const state: ParticipantState = decision.outcome === 'wait' ? 'waiting' : 'admitted';
+    return decision.outcome === 'wait' ? 'waiting' : 'admitted';
+  }
+
+  async join(user: AuthUser, id: string, passcode: string | undefined, clientKey: string): Promise<JoinResult> {
+    const { m, role, self: existing } = await this.access(user, id);
+    const state = await this.decideAdmission(m, { id: user.id, role, state: existing?.state ?? null }, passcode, clientKey);
     await this.pool.query(
       `INSERT INTO meeting_participants (meeting_id, user_id, display_name, role, state) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (meeting_id, user_id) DO UPDATE SET state = EXCLUDED.state, display_name = EXCLUDED.display_name, updated_at = now()`,
@@ -356,7 +370,7 @@ export class Meetings {
   /** A host control: checked by policy, recorded in PostgreSQL, carried out on the edge node. */
   async control(user: AuthUser, id: string, action: HostControl, participantId?: string): Promise<{ action: HostControl; affected: number }> {
     const { m, role } = await this.access(user, id);
-    let target: { state: ParticipantState; role: Role } | null = null;
+    let target: { state: ParticipantState; role: ParticipantRole } | null = null;
     if (TARGETED.has(action)) {
       if (!participantId) throw badRequest(`${action} needs participantId`, 'participantId');
       target = await this.participant(id, participantId);

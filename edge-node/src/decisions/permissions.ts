@@ -7,6 +7,7 @@ import type { ProducerSource, Role } from '../../protocol/signalling.js';
  */
 export function canProduce(role: Role, source: ProducerSource, screenAllowed = true): boolean {
   if (role === 'attendee') return false;
+  if (role === 'phone') return source === 'mic';
   return source !== 'screen' || screenAllowed;
 }
 
@@ -22,4 +23,9 @@ export const REACTION_WINDOW_MS = 3000;
 /** Whether one more reaction is allowed, given the times (ms) of the participant's recent ones. Pure. */
 export function reactionAllowed(recent: readonly number[], now: number): boolean {
   return recent.filter((t) => now - t < REACTION_WINDOW_MS).length < REACTION_BURST;
+}
+
+/** Plain RTP transports (no ICE, no DTLS) are for the SIP gateway beside the node only, never for browsers. */
+export function canUsePlainTransport(role: Role): boolean {
+  return role === 'phone';
 }

@@ -12,7 +12,7 @@ import type { ParticipantInfo, ProducerInfo, Reaction, RequestData } from '../..
 import type { HostCommand } from '../../protocol/commands.js';
 import { chooseLayers } from '../decisions/layers.js';
 import { combineSpeaker, type SpeakerReport } from '../decisions/mesh.js';
-import { canLowerHand, canProduce, reactionAllowed } from '../decisions/permissions.js';
+import { canLowerHand, canProduce, canUsePlainTransport, reactionAllowed } from '../decisions/permissions.js';
 import { SignallingError } from '../errors.js';
 import { ROUTER_MEDIA_CODECS, SIMULCAST_SPATIAL_LAYERS, SIMULCAST_TEMPORAL_LAYERS } from '../media-codecs.js';
 import { applyMediaCommand, commandTargets } from './host-commands.js';
@@ -21,7 +21,12 @@ import { ProducerRegistry, type ProducerEntry } from './producer-registry.js';
 import type { WorkerEntry } from './worker-pool.js';
 
 export interface TransportOptions {
+  /** Where plain RTP transports (the phone gateway's) listen, and the address they announce. */
+  rtcListenIp: string;
+  rtcAnnouncedIp: string;
   initialAvailableOutgoingBitrate: number;
+  /** False when the node offers no UDP candidates. */
+  rtcUdp: boolean;
   maxIncomingBitrate: number;
 }
 
@@ -306,9 +311,9 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     const slot = this.slot(p);
     const t = await slot.router.createWebRtcTransport<TransportMeta>({
       webRtcServer: slot.entry.webRtcServer,
-      enableUdp: !forceTcp,
+      enableUdp: !forceTcp && this.transportOptions.rtcUdp,
       enableTcp: true,
-      preferUdp: !forceTcp,
+      preferUdp: !forceTcp && this.transportOptions.rtcUdp,
       initialAvailableOutgoingBitrate: this.transportOptions.initialAvailableOutgoingBitrate,
       appData: { participantId: p.id, direction },
     });
@@ -317,6 +322,22 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     t.on('dtlsstatechange', (state) => {
       if (state === 'failed' || state === 'closed') this.log.warn({ participant: p.id, transport: t.id, state }, 'dtls');
     });
+    return t;
+  }
+
+  /** A plain RTP transport for the phone gateway (phone role only): comedia, RTP and RTCP muxed. */
+  async createPlainTransport(p: Participant, direction: 'send' | 'recv'): Promise<types.PlainTransport<TransportMeta>> {
+    if (!canUsePlainTransport(p.role)) throw new SignallingError('forbidden', 'plain RTP transports are for phone callers only');
+    if (p.counts.transports >= LIMITS.transports) {
+      throw new SignallingError('forbidden', `at most ${LIMITS.transports} transports per participant`);
+    }
+    const t = await this.slot(p).router.createPlainTransport<TransportMeta>({
+      listenIp: { ip: this.transportOptions.rtcListenIp, announcedIp: this.transportOptions.rtcAnnouncedIp },
+      rtcpMux: true,
+      comedia: true,
+      appData: { participantId: p.id, direction, plain: true },
+    });
+    p.addTransport(t);
     return t;
   }
 

@@ -20,14 +20,17 @@ export type ConsumerMeta = {
   /** Last layers sent to mediasoup, to skip redundant updates. */
   applied: string | null;
 };
-export type TransportMeta = { participantId: string; direction: 'send' | 'recv' };
+export type TransportMeta = { participantId: string; direction: 'send' | 'recv'; plain?: boolean };
+/** A participant's transport: WebRTC, or plain RTP for the phone gateway (`appData.plain`). */
+export type AnyTransport = types.WebRtcTransport<TransportMeta> | types.PlainTransport<TransportMeta>;
 
 export const LIMITS = { transports: 4, producers: 6, consumers: 600 } as const;
 
 export type Notify = <E extends EventName>(event: E, data: EventData<E>) => void;
 
 export class Participant {
-  private readonly transports = new Map<string, types.WebRtcTransport<TransportMeta>>();
+  /** WebRTC transports, and plain RTP ones for the phone role (appData.plain). */
+  private readonly transports = new Map<string, AnyTransport>();
   private readonly producerMap = new Map<string, types.Producer<ProducerMeta>>();
   private readonly consumerMap = new Map<string, types.Consumer<ConsumerMeta>>();
   view: ViewerState = { pinned: null, visible: null };
@@ -63,10 +66,18 @@ export class Participant {
     return { transports: this.transports.size, producers: this.producerMap.size, consumers: this.consumerMap.size };
   }
 
-  transport(id: string): types.WebRtcTransport<TransportMeta> {
+  /** Any transport of this participant's (WebRTC or plain), for produce and consume. */
+  transport(id: string): AnyTransport {
     const t = this.transports.get(id);
     if (!t) throw new SignallingError('not_found', `no transport '${id}' of yours`);
     return t;
+  }
+
+  /** A WebRTC transport of this participant's, for ICE and DTLS requests. */
+  webRtcTransport(id: string): types.WebRtcTransport<TransportMeta> {
+    const t = this.transport(id);
+    if (t.appData.plain) throw new SignallingError('bad_request', `transport '${id}' is a plain RTP transport`);
+    return t as types.WebRtcTransport<TransportMeta>;
   }
 
   producer(id: string): types.Producer<ProducerMeta> {
@@ -81,7 +92,7 @@ export class Participant {
     return c;
   }
 
-  allTransports(): IterableIterator<types.WebRtcTransport<TransportMeta>> {
+  allTransports(): IterableIterator<AnyTransport> {
     return this.transports.values();
   }
 
@@ -98,10 +109,10 @@ export class Participant {
     return undefined;
   }
 
-  addTransport(t: types.WebRtcTransport<TransportMeta>): void {
+  addTransport(t: AnyTransport): void {
     if (this.closed) return void t.close();
     this.transports.set(t.id, t);
-    t.observer.once('close', () => this.transports.delete(t.id));
+    (t as types.Transport<TransportMeta>).observer.once('close', () => this.transports.delete(t.id));
   }
 
   addProducer(p: types.Producer<ProducerMeta>): void {

@@ -54,9 +54,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     try {
       webRtcServer = await worker.createWebRtcServer({
         listenInfos: [
-          { protocol: 'udp', ip: this.config.rtcListenIp, announcedIp: this.config.rtcAnnouncedIp, port },
-          { protocol: 'tcp', ip: this.config.rtcListenIp, announcedIp: this.config.rtcAnnouncedIp, port },
-        ],
+          { protocol: 'udp' as const, ip: this.config.rtcListenIp, announcedIp: this.config.rtcAnnouncedIp, port },
+          { protocol: 'tcp' as const, ip: this.config.rtcListenIp, announcedIp: this.config.rtcAnnouncedIp, port },
+        ].filter((l) => l.protocol === 'tcp' || this.config.rtcUdp),
       });
     } catch (err) {
       worker.close();

@@ -3,7 +3,8 @@
  * `/key/swarm/psk/1.0.0/`, `/base16/`, 64 hex digits). Only nodes holding the same key can open a connection.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 
 const HEADER = '/key/swarm/psk/1.0.0/\n/base16/\n';
 const KEY_TEXT = /^\/key\/swarm\/psk\/1\.0\.0\/\n\/base16\/\n([0-9a-f]{64})\s*$/;
@@ -37,5 +38,6 @@ export async function readClusterKey(file: string): Promise<Uint8Array> {
 
 /** Writes a new key to `file` (mode 0600; refuses to overwrite an existing file). */
 export async function writeClusterKey(file: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, generateClusterKey(), { mode: 0o600, flag: 'wx' });
 }

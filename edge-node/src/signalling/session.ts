@@ -120,15 +120,19 @@ export class Session {
         dtlsParameters: t.dtlsParameters as unknown as Record<string, unknown>,
       };
     },
+    createPlainTransport: async (d) => {
+      const t = await this.meeting.createPlainTransport(this.requireJoined(), d.direction);
+      return { id: t.id, ip: t.tuple.localIp, port: t.tuple.localPort };
+    },
     connectTransport: async (d) => {
-      const t = this.requireJoined().transport(d.transportId);
+      const t = this.requireJoined().webRtcTransport(d.transportId);
       await t.connect({ dtlsParameters: d.dtlsParameters as unknown as types.DtlsParameters }).catch((err: Error) => {
         throw new SignallingError('media_error', err.message);
       });
       return {};
     },
     restartIce: async (d) => {
-      const t = this.requireJoined().transport(d.transportId);
+      const t = this.requireJoined().webRtcTransport(d.transportId);
       return { iceParameters: await t.restartIce() };
     },
     produce: async (d) => {

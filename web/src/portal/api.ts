@@ -1,6 +1,6 @@
 /** The control plane's HTTP API as the portal uses it: same origin, the session cookie, JSON in and out. */
 
-export type Role = 'host' | 'cohost' | 'panelist' | 'participant' | 'attendee';
+export type Role = 'host' | 'cohost' | 'panelist' | 'participant' | 'attendee' | 'phone';
 export type ParticipantState = 'waiting' | 'admitted' | 'denied' | 'removed';
 
 export interface Me {
@@ -40,7 +40,9 @@ export interface Meeting {
 }
 
 export type JoinResponse =
-  | { status: 'admitted'; token: string; nodeUrl: string; participantId: string; role: Role; expiresAt: string; muteOnEntry: boolean }
+  | { status: 'admitted'; token: string; nodeUrl: string; participantId: string; role: Role; expiresAt: string; muteOnEntry: boolean;
+      /** TURN servers with time-limited credentials (RTCIceServer entries). */
+      iceServers?: Array<{ urls: string[]; username?: string; credential?: string }> }
   | { status: 'waiting'; participantId: string };
 
 export interface Participant {

@@ -10,7 +10,7 @@ import { renderParticipants } from '../meeting-ui.js';
 import { describe, get, meetingPath, post, type HostAction, type Participant, type Role } from './api.js';
 
 const isHostLike = (r: Role) => r === 'host' || r === 'cohost';
-const ROLE_LABEL: Record<Role, string> = { host: 'host', cohost: 'co-host', panelist: 'panelist', participant: '', attendee: 'attendee' };
+const ROLE_LABEL: Record<Role, string> = { host: 'host', cohost: 'co-host', panelist: 'panelist', participant: '', attendee: 'attendee', phone: 'phone caller' };
 
 const PERSON_ACTIONS: Array<{ action: HostAction; label: string; done: string }> = [
   { action: 'mute', label: 'Mute', done: 'muted' },
@@ -173,6 +173,6 @@ export class HostPanel {
       li.append(box);
     }
     const cohostButton = box.querySelector<HTMLButtonElement>('[data-action="makeCohost"]')!;
-    cohostButton.hidden = this.role !== 'host' || isHostLike(targetRole);
+    cohostButton.hidden = this.role !== 'host' || isHostLike(targetRole) || targetRole === 'phone';
   };
 }

@@ -20,6 +20,7 @@ const ROLE_TEXT: Record<Role, string> = {
   panelist: 'You join as a panelist.',
   participant: 'You join as a participant.',
   attendee: 'You join as an attendee: you watch and listen.',
+  phone: 'You join by phone.',
 };
 
 export async function startMeetingPage(root: HTMLElement, me: Profile, meetingId: string): Promise<void> {
@@ -97,8 +98,16 @@ class MeetingPage {
       h('p', { class: 'muted' }, ROLE_TEXT[this.meeting.yourRole], this.meeting.settings.waitingRoom && !isHostLike(this.meeting.yourRole) ? ' A host admits you from the waiting room.' : ''),
       this.devices && h('div', { id: 'lobby-devices' }, this.devices.el),
       form,
+      h('p', { class: 'muted', id: 'dial-in' }),
       h('p', { class: 'error', role: 'alert', id: 'lobby-error' }, error)));
     if (this.needsPasscode) passcode.focus();
+    // How to join by phone, when the control plane has a SIP gateway.
+    void call<{ number: string; pin: string } | null>('GET', `${this.path}/dial-in`).then(({ data }) => {
+      const el = document.getElementById('dial-in');
+      if (el && data) {
+        el.textContent = `Join by phone: call ${data.number}, enter meeting ID ${data.pin} then #${this.meeting.settings.hasPasscode ? ', then the passcode and #' : ''}.`;
+      }
+    }, () => undefined);
   }
 
   /** POST join: 200 enters, 202 waits, errors go back to the lobby (or to the "over" card when final). */
@@ -194,6 +203,7 @@ class MeetingPage {
           if (data.status !== 'admitted') throw new Error('not admitted');
           return { nodeUrl: data.nodeUrl.replace(/^http/, 'ws'), token: data.token };
         },
+        ice: { iceServers: r.iceServers ?? [] },
       });
       this.chat = chat;
       this.host = host;

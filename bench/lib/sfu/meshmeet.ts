@@ -1,0 +1,218 @@
+/**
+ * Our edge node: started as its own process (`edge-node/src/main.ts`, real mediasoup workers), joined over its
+ * signalling protocol (the zod schemas of edge-node/protocol, through edge-node/index.ts) with dev join tokens.
+ * mediasoup takes ICE/DTLS/RTP parameters directly, so no SDP is involved: the bot is ICE-controlling against
+ * mediasoup's ICE-lite, DTLS client, and declares its simulcast streams by SSRC.
+ */
+import path from 'node:path';
+import WebSocket from 'ws';
+import { loadDevKeys, mintJoinToken, signalling, type DevKeys } from '../../../edge-node/index.js';
+import { randomSsrc } from '../rtc/sender.js';
+import type { BotTransport, IceCandidateInfo } from '../rtc/transport.js';
+import { BotParts } from './parts.js';
+import { cpuSeconds, freePorts, processTree, startProcess, until } from '../system.js';
+import type { BotSession, ConnectInfo, JoinOptions, SfuClient, SfuServer } from './types.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const TWCC_URI = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
+const MID_URI = 'urn:ietf:params:rtp-hdrext:sdes:mid';
+
+export interface MeshmeetServerOptions {
+  workDir: string;
+  workers: number;
+  workerBin?: string;
+  label?: string;
+}
+
+export async function startMeshmeet(o: MeshmeetServerOptions): Promise<SfuServer> {
+  const keysDir = path.join(o.workDir, 'keys');
+  const keys = await loadDevKeys(keysDir);
+  const httpPort = await freePorts('http', 1);
+  const rtcBase = await freePorts('media', o.workers);
+  const env = {
+    ...process.env,
+    EDGE_JWKS: keys.jwksPath, EDGE_HTTP_HOST: '127.0.0.1', EDGE_HTTP_PORT: String(httpPort), EDGE_WORKERS: String(o.workers),
+    EDGE_RTC_LISTEN_IP: '127.0.0.1', EDGE_RTC_BASE_PORT: String(rtcBase), EDGE_LOG_LEVEL: 'warn', EDGE_NODE_ID: o.label ?? 'bench',
+    ...(o.workerBin ? { MEDIASOUP_WORKER_BIN: o.workerBin } : {}),
+  };
+  const logFile = path.join(o.workDir, `${o.label ?? 'meshmeet'}.log`);
+  const proc = startProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'edge-node/src/main.ts')], { env, cwd: ROOT, logFile });
+  const url = `http://127.0.0.1:${httpPort}`;
+  try {
+    await until('the edge node to be healthy', async () => {
+      if (proc.child.exitCode !== null) throw new Error(`edge node exited (${proc.child.exitCode}); see ${logFile}`);
+      return (await fetch(`${url}/healthz`)).ok;
+    }, 60_000);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  const workerCpu = async (): Promise<number | null> => {
+    try {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      let sum = 0;
+      for (const m of text.matchAll(/^edge_worker_cpu_seconds\{[^}]*\} ([\d.e+-]+)$/gm)) sum += Number(m[1]);
+      return sum;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    kind: 'meshmeet',
+    connect: { kind: 'meshmeet', url: url.replace(/^http/, 'ws'), extra: { keysDir } },
+    pids: () => processTree(proc.child.pid!),
+    mediaCpuSeconds: workerCpu,
+    prepareRoom: async () => undefined,
+    describe: () => ({ server: 'meshmeet edge node (mediasoup 3.12.16)', workers: o.workers, workerBin: env.MEDIASOUP_WORKER_BIN ?? 'default cache', log: logFile }),
+    stop: proc.stop,
+  };
+}
+
+/** The bot side: a minimal signalling client on the protocol's own schemas. */
+class Signalling {
+  private next = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; method: string }>();
+  private readonly handlers = new Map<string, (data: unknown) => void>();
+  readonly opened: Promise<void>;
+  constructor(private readonly ws: WebSocket) {
+    this.opened = new Promise((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('close', (code, reason) => reject(new Error(`signalling closed (${code} ${reason.toString()})`)));
+    });
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(raw.toString()) as Record<string, unknown>;
+      if ('event' in msg) {
+        const ev = signalling.parseEvent(msg);
+        this.handlers.get(ev.event)?.(ev.data);
+        return;
+      }
+      const env = signalling.ResponseEnvelope.parse(msg);
+      const p = this.pending.get(Number(env.id));
+      if (!p) return;
+      this.pending.delete(Number(env.id));
+      if (env.ok) p.resolve(signalling.Responses[p.method as signalling.Method].parse(env.data));
+      else p.reject(new Error(`${p.method}: ${env.error.code}: ${env.error.message}`));
+    });
+    ws.on('close', (code) => {
+      for (const p of this.pending.values()) p.reject(new Error(`signalling closed (${code})`));
+      this.pending.clear();
+    });
+  }
+  on<E extends signalling.EventName>(event: E, fn: (d: signalling.EventData<E>) => void): void {
+    this.handlers.set(event, fn as (d: unknown) => void);
+  }
+  async request<M extends signalling.Method>(method: M, data: signalling.RequestData<M>): Promise<signalling.ResponseData<M>> {
+    await this.opened;
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${method}: no answer in 30 s`));
+      }, 30_000);
+      this.pending.set(id, {
+        method,
+        resolve: (v) => { clearTimeout(t); resolve(v as signalling.ResponseData<M>); },
+        reject: (e) => { clearTimeout(t); reject(e); },
+      });
+      this.ws.send(JSON.stringify({ id, method, data }));
+    });
+  }
+  close(): void {
+    this.ws.close();
+  }
+}
+
+type Obj = Record<string, any>;
+
+function remoteOf(info: { iceParameters: Obj; iceCandidates: Obj[]; dtlsParameters: Obj }) {
+  return {
+    ice: { usernameFragment: info.iceParameters.usernameFragment, password: info.iceParameters.password, iceLite: true },
+    candidates: info.iceCandidates.map((c): IceCandidateInfo => ({
+      foundation: String(c.foundation), priority: c.priority, ip: c.ip ?? c.address, port: c.port, protocol: c.protocol, type: c.type,
+    })),
+    fingerprints: (info.dtlsParameters.fingerprints as Obj[]).map((f) => ({ algorithm: f.algorithm, value: f.value })),
+    remoteDtlsRole: 'server' as const,
+  };
+}
+
+export class MeshmeetClient implements SfuClient {
+  private keys: Promise<DevKeys>;
+  constructor(private readonly info: ConnectInfo) {
+    this.keys = loadDevKeys(String(info.extra.keysDir));
+  }
+
+  async join(o: JoinOptions): Promise<BotSession> {
+    const token = await mintJoinToken(await this.keys, { meetingId: o.room, participantId: o.identity, name: o.identity, role: 'participant' });
+    const ws = new WebSocket(`${this.info.url}/ws/${encodeURIComponent(o.room)}?token=${encodeURIComponent(token)}`);
+    const sig = new Signalling(ws);
+    const bot = new BotParts(() => sig.close());
+    try {
+      const { rtpCapabilities } = await sig.request('getRouterRtpCapabilities', {});
+      // what the bot can receive: Opus and VP8, no RTX (retransmissions come on the media SSRC), every header extension
+      const caps = {
+        codecs: (rtpCapabilities.codecs as Obj[]).filter((c) => /^(audio\/opus|video\/VP8)$/i.test(c.mimeType)),
+        headerExtensions: rtpCapabilities.headerExtensions as Obj[],
+      };
+      const twccId = (caps.headerExtensions.find((e) => e.uri === TWCC_URI && e.kind === 'video') as Obj | undefined)?.preferredId as number | undefined;
+      const joined = await sig.request('join', { protocolVersion: 1, rtpCapabilities: caps });
+      const joinedAt = performance.now();
+
+      const open = async (direction: 'send' | 'recv'): Promise<{ id: string; t: BotTransport }> => {
+        const info = await sig.request('createTransport', { direction });
+        const t = await bot.transport(true);
+        await sig.request('connectTransport', { transportId: info.id, dtlsParameters: { role: 'client', fingerprints: t.local.fingerprints } });
+        await t.connect(remoteOf(info));
+        return { id: info.id, t };
+      };
+
+      if (o.subscribe) {
+        const recv = await open('recv');
+        const rx = bot.receive(recv.t, twccId);
+        const consumed = new Set<string>();
+        const consume = async (producerId: string, participantId: string): Promise<void> => {
+          if (participantId === o.identity || consumed.has(producerId)) return;
+          consumed.add(producerId);
+          const c = await sig.request('consume', { transportId: recv.id, producerId });
+          rx.setVideoPayloadTypes((c.rtpParameters.codecs as Obj[]).filter((x) => /^video\/VP8$/i.test(x.mimeType)).map((x) => x.payloadType));
+          await sig.request('resumeConsumer', { consumerId: c.consumerId });
+        };
+        sig.on('newProducer', (p) => { consume(p.id, p.participantId).catch(() => undefined); });
+        for (const p of joined.producers) await consume(p.id, p.participantId);
+      }
+      if (o.publish) {
+        const send = await open('send');
+        const tx = bot.send(send.t, o.media, { mid: 1, twcc: 3 });
+        const headerExtensions = [{ uri: MID_URI, id: 1 }, { uri: TWCC_URI, id: 3 }];
+        const audioSsrc = randomSsrc();
+        tx.addAudio({ ssrc: audioSsrc, payloadType: 111, mid: '0' });
+        const videoSsrcs = o.media.layers.map(() => randomSsrc());
+        tx.addVideo(videoSsrcs.map((ssrc) => ({ ssrc, payloadType: 96, mid: '1' })));
+        await sig.request('produce', {
+          transportId: send.id, kind: 'audio', source: 'mic',
+          rtpParameters: {
+            mid: '0',
+            codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1 }, rtcpFeedback: [{ type: 'transport-cc' }] }],
+            encodings: [{ ssrc: audioSsrc }], headerExtensions, rtcp: { cname: o.identity },
+          },
+        });
+        await sig.request('produce', {
+          transportId: send.id, kind: 'video', source: 'camera',
+          rtpParameters: {
+            mid: '1',
+            codecs: [{
+              mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, parameters: {},
+              rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }, { type: 'transport-cc' }],
+            }],
+            encodings: videoSsrcs.map((ssrc, i) => ({ ssrc, scalabilityMode: 'L1T1', maxBitrate: o.media.layers[i]!.kbps * 1000 * 1.5 })),
+            headerExtensions, rtcp: { cname: o.identity },
+          },
+        });
+      }
+      return bot.session(joinedAt);
+    } catch (err) {
+      await bot.close();
+      throw err;
+    }
+  }
+}

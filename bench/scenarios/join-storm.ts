@@ -1,0 +1,61 @@
+/**
+ * `join-storm`: M joins per second for T seconds (rooms of --room-size; every --publish-every-th joiner publishes,
+ * the rest only subscribe). A join is: signalling, join, transports created and connected (ICE+DTLS), and publishing
+ * when the bot publishes. Reports success rate and join time p50/p95/max; every failure is listed.
+ */
+import type { JoinResult } from '../lib/fleet.js';
+import type { ScenarioResult } from '../lib/report.js';
+import { eachSfu, failuresOf, intFlag, measure, numFlag, onSfu, percentile, sleep, type Scenario } from '../lib/scenario.js';
+
+export const joinStorm: Scenario = {
+  name: 'join-storm',
+  summary: 'M joins per second for T seconds: success rate, join time p50/p95/max',
+  needs: 'single-node',
+  flags: {
+    rate: { default: '5', help: 'joins per second' },
+    seconds: { default: '10', help: 'seconds of joining' },
+    'room-size': { default: '10', help: 'joiners per room' },
+    'publish-every': { default: '5', help: 'every n-th joiner publishes (0: nobody)' },
+  },
+  async run(ctx): Promise<ScenarioResult> {
+    const rate = numFlag(ctx, 'rate', 0.1, 200);
+    const seconds = intFlag(ctx, 'seconds', 1, 600);
+    const roomSize = intFlag(ctx, 'room-size', 1, 1000);
+    const publishEvery = intFlag(ctx, 'publish-every', 0, 1000);
+    const total = Math.round(rate * seconds);
+    const { rows, series, figures, failures } = await eachSfu(ctx, (kind) => onSfu(ctx, kind, async (sfu, fleet, sampler) => {
+      const stamp = Date.now().toString(36);
+      for (let r = 0; r < Math.ceil(total / roomSize); r++) await sfu.prepareRoom(`storm-${stamp}-${r}`, roomSize);
+      const t0 = performance.now();
+      const pending: Promise<JoinResult>[] = [];
+      const watching = measure(ctx, sampler, `${kind} join-storm`, seconds + 5);
+      for (let i = 0; i < total; i++) {
+        const wait = t0 + (i * 1000) / rate - performance.now();
+        if (wait > 0) await sleep(wait);
+        pending.push(fleet.join(`j${i}`, `storm-${stamp}-${Math.floor(i / roomSize)}`, publishEvery > 0 && i % publishEvery === 0));
+      }
+      const results = await Promise.all(pending);
+      const points = await watching;
+      const ok = results.filter((r) => r.ok);
+      const times = ok.map((r) => r.joinMs);
+      const sig = ok.map((r) => r.signalledMs ?? NaN).filter(Number.isFinite);
+      const f = {
+        sfu: kind, attempted: total, succeeded: ok.length, successPct: (ok.length / total) * 100,
+        joinMs: { p50: percentile(times, 50), p95: percentile(times, 95), max: Math.max(...times) },
+        signalledMs: { p50: percentile(sig, 50), p95: percentile(sig, 95) },
+        achievedRate: total / ((performance.now() - t0) / 1000),
+        joins: results,
+      };
+      return {
+        row: [kind, `${ok.length}/${total}`, f.successPct, f.joinMs.p50, f.joinMs.p95, f.joinMs.max, f.signalledMs.p50],
+        points, failures: failuresOf(results, kind), figures: { ...f, server: sfu.describe() },
+      };
+    }));
+    return {
+      figures, series, failures,
+      table: { columns: ['sfu', 'joined', 'success %', 'join p50 ms', 'join p95 ms', 'join max ms', 'signalling p50 ms'], rows },
+      bars: [{ title: 'Join time p95', unit: 'ms', items: rows.map((r) => ({ label: String(r[0]), value: Number(r[4]) })) }],
+      notes: [`${rate} joins/s for ${seconds} s; join time: from opening the signalling socket to media transports connected (and producing, for publishers)`],
+    };
+  },
+};
