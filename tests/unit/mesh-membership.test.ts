@@ -61,3 +61,11 @@ test('Membership: a restart replaces the peer id; an impostor does not', () => {
   assert.equal(m.nodeIdOfPeer('peerA'), undefined);
   assert.equal(m.nodeIdOfPeer('peerA2'), 'a');
 });
+
+test('Membership: a stall of the observer itself is forgiven, not taken for the members\' silence', () => {
+  const m = new Membership();
+  m.observe(heartbeat(), 0);
+  m.forgive(10_000); // this process did not run from 500 to 10 500
+  assert.deepEqual(m.expire(10_500), []);
+  assert.deepEqual(m.expire(10_000 + DEAD_AFTER_MS + 1).map((n) => n.nodeId), ['a']);
+});

@@ -68,6 +68,8 @@ type Parsed =
 
 const REVOCATIONS_REMEMBERED = 10_000;
 const EXPIRY_CHECK_MS = 250;
+/** Timer lateness above which this process counts as stalled (see Membership.forgive). */
+const STALL_FORGIVEN_MS = 500;
 
 export class ClusterView extends EventEmitter<ClusterViewEvents> {
   readonly nodeId: string;
@@ -83,6 +85,7 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> {
   /** Seed addresses dialled at join; dialled again whenever this member has no connection left. */
   #seeds: string[] = [];
   #dialling = 0;
+  #lastExpiry = Date.now();
   #closed = false;
   readonly #stats: ClusterViewStats = { received: {}, dropped: {}, published: 0 };
   readonly #opts: Required<Omit<ClusterViewOptions, 'logger' | 'nodeId'>>;
@@ -359,6 +362,10 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> {
 
   #expire(): void {
     const now = Date.now();
+    const stalled = now - this.#lastExpiry - EXPIRY_CHECK_MS;
+    this.#lastExpiry = now;
+    // A stalled event loop (an overloaded host) must not make this member declare everyone dead.
+    if (stalled > STALL_FORGIVEN_MS) this.membership.forgive(stalled);
     for (const dead of this.membership.expire(now)) {
       this.log.info({ nodeId: dead.nodeId }, 'node silent: declared dead');
       this.#nodeGone(dead.nodeId);

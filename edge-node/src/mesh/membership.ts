@@ -91,6 +91,14 @@ export class Membership {
     return dead;
   }
 
+  /**
+   * This process was stalled for `ms` (its timers ran that late): heartbeats that arrived meanwhile are still
+   * unread, so the silence is ours, not the members'. Moves every member's last-seen time forward by `ms`.
+   */
+  forgive(ms: number): void {
+    for (const m of this.#members.values()) m.lastSeen += ms;
+  }
+
   /** Removes a member at once (it said it is leaving); returns it if it was there. */
   remove(nodeId: string, now: number): NodeInfo | undefined {
     return this.#remove(nodeId, now);
