@@ -2,16 +2,13 @@
  * `meshmeet node start`: one command starts an edge node and joins it to the cluster. Flags for what an operator
  * must say (where the node is, the cluster key, a seed to join); EDGE_* environment variables (README) for the rest.
  */
-import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { loadConfig, type EdgeConfigInput } from '../config.js';
 import { EdgeNode, type EdgeNodeOptions } from '../edge-node.js';
-import { ROUTER_MEDIA_CODECS } from '../media-codecs.js';
 import { readClusterKey } from '../mesh/cluster-key.js';
 import { GossipMesh } from '../mesh/gossip-mesh.js';
-import type { MeshLink, SelfDescription } from '../mesh/link.js';
 import { AdminServer, adminSocketPath } from './admin.js';
 import { UsageError, joinNegativeNumbers } from './usage.js';
 
@@ -48,10 +45,6 @@ Options (defaults in brackets):
   -h, --help             this text
 
 Stop with SIGTERM or Ctrl+C; drain (move participants away, then exit) with \`meshmeet node drain\`.`;
-
-/** The EdgeNode members that engineer M's branch adds (describe, drain, options.mesh); optional until merged. */
-type MeshAwareEdgeNode = EdgeNode & { describe?: () => SelfDescription; drain?: () => Promise<void> };
-type MeshAwareOptions = EdgeNodeOptions & { mesh?: MeshLink };
 
 export interface StartFlags {
   region: string;
@@ -129,11 +122,6 @@ export function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv 
   };
 }
 
-/** Hash of the router codecs: nodes with another hash are never piped to. */
-export function codecHash(): string {
-  return createHash('sha256').update(JSON.stringify(ROUTER_MEDIA_CODECS)).digest('hex').slice(0, 16);
-}
-
 export interface RunningNode {
   node: EdgeNode;
   mesh: GossipMesh;
@@ -153,7 +141,12 @@ export interface StartExtras {
 export async function startNode(flags: StartFlags, env: NodeJS.ProcessEnv = process.env, extras: StartExtras = {}): Promise<RunningNode> {
   const { logger, routes } = extras;
   const clusterKey = await readClusterKey(flags.clusterKeyFile);
-  const config = loadConfig(env, flags.config);
+  // What the operator said on the command line goes into the node's own configuration: it describes itself from it.
+  const publicUrl = flags.publicUrl ?? (flags.publicIp && flags.httpPort ? `http://${flags.publicIp}:${flags.httpPort}` : undefined);
+  const config = loadConfig(env, {
+    ...flags.config, region: flags.region, latitude: flags.latitude, longitude: flags.longitude, capacity: flags.capacity,
+    ...(publicUrl ? { publicUrl } : {}),
+  });
   const listenIp = flags.publicIp ? '0.0.0.0' : '127.0.0.1';
   const mesh = await GossipMesh.start({
     clusterKey,
@@ -164,28 +157,14 @@ export async function startNode(flags: StartFlags, env: NodeJS.ProcessEnv = proc
     ...(logger ? { logger } : {}),
   });
   let draining = false;
-  const options: MeshAwareOptions = { config, mesh, ...(logger ? { logger } : {}), ...(routes ? { routes } : {}) };
-  const node: MeshAwareEdgeNode = new EdgeNode(options);
+  const node = new EdgeNode({ config, mesh, ...(logger ? { logger } : {}), ...(routes ? { routes } : {}) });
   try {
     await node.start();
   } catch (err) {
     await mesh.stop();
     throw err;
   }
-  const signallingUrl = flags.publicUrl ?? `http://${flags.publicIp ?? '127.0.0.1'}:${node.address.port}`;
-  const version = process.env.npm_package_version ?? '0.1.0';
-  // Until the EdgeNode describes itself (its load, its drain state), the CLI says what it knows.
-  const fallback = (): SelfDescription => ({
-    nodeId: flags.nodeId, region: flags.region, latitude: flags.latitude, longitude: flags.longitude, signallingUrl,
-    mediaAddress: config.rtcAnnouncedIp, capacity: { participants: flags.capacity },
-    load: { participants: 0, consumers: 0, cpu: 0 }, state: draining ? 'draining' : 'active', version, codecHash: codecHash(),
-  });
-  mesh.describeWith(() => {
-    if (typeof node.describe !== 'function') return fallback();
-    // The CLI's flags win for what the operator said on the command line.
-    const d = node.describe();
-    return { ...d, nodeId: flags.nodeId, region: flags.region, latitude: flags.latitude, longitude: flags.longitude, signallingUrl };
-  });
+  mesh.describeWith(() => node.describe());
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -206,8 +185,7 @@ export async function startNode(flags: StartFlags, env: NodeJS.ProcessEnv = proc
       draining = true;
       node.log.info('draining');
       void (async () => {
-        if (typeof node.drain === 'function') await node.drain().catch((err) => node.log.error({ err }, 'drain failed'));
-        else await new Promise((r) => setTimeout(r, 2_000)); // let a heartbeat say "draining" before leaving
+        await node.drain().catch((err) => node.log.error({ err }, 'drain failed'));
         await stop('drained');
       })();
     },
