@@ -16,7 +16,7 @@ import { CloseCodes } from '../protocol/signalling.js';
 import { JoinTokenVerifier } from './auth/join-token.js';
 import { RevocationStore } from './auth/revocations.js';
 import type { EdgeConfig } from './config.js';
-import { redirectTarget } from './decisions/mesh.js';
+import { chooseNode } from '../../geo/index.js';
 import { CODEC_HASH } from './media-codecs.js';
 import { commandTargets } from './media/host-commands.js';
 import { Meeting } from './media/meeting.js';
@@ -194,14 +194,25 @@ export class EdgeNode {
   }
 
   /**
-   * Where a participant this node will not take should go: the least loaded active peer (as a ws(s) base URL), or
-   * null (reconnect through the control plane). `sent` spreads a drain's participants over the peers.
+   * Where a participant of `meetingId` that this node will not take should go (as a ws(s) base URL), chosen by geo's
+   * node choice among the live peers: nearest to this node (its participants came to it for being near it), the
+   * meeting's other nodes preferred, same codecs, a seat left; null: reconnect through the control plane. `sent`
+   * spreads a drain's participants over the peers.
    */
-  private redirectUrl(sent: Map<string, number> = new Map()): string | null {
-    const target = redirectTarget(this.options.mesh?.peers() ?? [], CODEC_HASH, sent);
-    if (!target) return null;
-    sent.set(target.nodeId, (sent.get(target.nodeId) ?? 0) + 1);
-    return target.signallingUrl.replace(/^http/, 'ws');
+  private redirectUrl(meetingId: string, sent: Map<string, number> = new Map()): string | null {
+    const mesh = this.options.mesh;
+    if (!mesh) return null;
+    const { node } = chooseNode(mesh.peers(), {
+      meetingId,
+      excludeNodeId: this.config.nodeId,
+      hostingNodeIds: mesh.shards(meetingId).map((s) => s.nodeId),
+      codecHash: CODEC_HASH,
+      near: { latitude: this.config.latitude, longitude: this.config.longitude, label: this.config.nodeId },
+      pending: sent,
+    });
+    if (!node) return null;
+    sent.set(node.nodeId, (sent.get(node.nodeId) ?? 0) + 1);
+    return node.signallingUrl.replace(/^http/, 'ws');
   }
 
   get isDraining(): boolean {
@@ -217,7 +228,7 @@ export class EdgeNode {
     this.draining = true;
     this.log.info({ sessions: this.sessions.size }, 'draining');
     const sent = new Map<string, number>();
-    for (const s of this.sessions) s.send('redirect', { nodeUrl: this.redirectUrl(sent), reason: 'draining' });
+    for (const s of this.sessions) s.send('redirect', { nodeUrl: this.redirectUrl(s.meeting.id, sent), reason: 'draining' });
     const until = Date.now() + timeoutMs;
     while (this.sessions.size > 0 && Date.now() < until && !this.stopping) await new Promise((r) => setTimeout(r, 100));
     await this.stop('node drained');
@@ -306,7 +317,7 @@ export class EdgeNode {
       const full = this.localParticipantCount() >= this.config.capacity;
       if (this.draining || full) {
         const reason = this.draining ? 'draining' : 'full';
-        ws.send(JSON.stringify({ event: 'redirect', data: { nodeUrl: this.redirectUrl(), reason } }));
+        ws.send(JSON.stringify({ event: 'redirect', data: { nodeUrl: this.redirectUrl(meetingId), reason } }));
         ws.close(CloseCodes.redirected, `this node is ${reason}`);
         return;
       }

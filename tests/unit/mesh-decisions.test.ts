@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MeetingShard } from '../../edge-node/protocol/mesh.js';
-import { combineSpeaker, redirectTarget, remoteView, type RedirectCandidate } from '../../edge-node/src/decisions/mesh.js';
+import { combineSpeaker, remoteView } from '../../edge-node/src/decisions/mesh.js';
 
 function shard(nodeId: string, participants: Array<[string, number]>, producers: Array<[string, string]> = [], o: Partial<MeetingShard> = {}): MeetingShard {
   return {
@@ -61,21 +61,5 @@ describe('combineSpeaker', () => {
   test('ties go to the smaller id, whatever the order', () => {
     assert.equal(combineSpeaker(null, [{ participantId: 'y', level: -30 }, { participantId: 'x', level: -30 }]), 'x');
     assert.equal(combineSpeaker(null, [{ participantId: 'x', level: -30 }, { participantId: 'y', level: -30 }]), 'x');
-  });
-});
-
-describe('redirectTarget', () => {
-  const node = (nodeId: string, participants: number, o: Partial<RedirectCandidate> = {}): RedirectCandidate => ({
-    nodeId, signallingUrl: `http://${nodeId}`, state: 'active', codecHash: 'h1', capacity: { participants: 10 }, load: { participants }, ...o,
-  });
-  test('the least loaded active peer with the same codecs and room left', () => {
-    const peers = [node('a', 5), node('b', 2), node('c', 0, { state: 'draining' }), node('d', 0, { codecHash: 'h2' }), node('e', 10)];
-    assert.equal(redirectTarget(peers, 'h1')?.nodeId, 'b');
-    assert.equal(redirectTarget([node('e', 10)], 'h1'), null);
-    assert.equal(redirectTarget([], 'h1'), null);
-  });
-  test('participants already sent count, so a drain spreads them', () => {
-    const peers = [node('a', 2), node('b', 3)];
-    assert.equal(redirectTarget(peers, 'h1', new Map([['a', 2]]))?.nodeId, 'b');
   });
 });

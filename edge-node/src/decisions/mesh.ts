@@ -79,24 +79,3 @@ export function combineSpeaker(current: string | null, reports: readonly Speaker
   if (cur && best.level - cur.level < margin) return cur.participantId;
   return best.participantId;
 }
-
-export interface RedirectCandidate {
-  nodeId: string;
-  signallingUrl: string;
-  state: 'active' | 'draining';
-  codecHash: string;
-  capacity: { participants: number };
-  load: { participants: number };
-}
-
-/**
- * Where to send a participant this node will not take (draining, full): the least loaded active peer with the same
- * codecs and room left (relative load, then node id); null when there is none (the client then asks the control
- * plane). `extra` counts participants already sent to each node in this round, so that a drain spreads them.
- */
-export function redirectTarget(peers: readonly RedirectCandidate[], codecHash: string, extra: ReadonlyMap<string, number> = new Map()): RedirectCandidate | null {
-  const load = (n: RedirectCandidate) => (n.load.participants + (extra.get(n.nodeId) ?? 0)) / Math.max(1, n.capacity.participants);
-  const ok = peers.filter((n) => n.state === 'active' && n.codecHash === codecHash && load(n) < 1);
-  ok.sort((a, b) => load(a) - load(b) || (a.nodeId < b.nodeId ? -1 : 1));
-  return ok[0] ?? null;
-}
