@@ -4,10 +4,7 @@
  * its membership view and meeting directory. Checks that the join route sees the cluster's nodes (nearest by GeoIP
  * behind a trusted proxy), that a node that starts draining stops getting joiners, and that a meeting's hosting node
  * wins when nearly as close.
- *
- * The gossip code is engineer G's (branch `gossip`): until it is merged this file skips itself (its modules are
- * loaded by computed specifiers, so that it compiles either way). After the merge it runs, and it fails unless the
- * control plane passes its cluster view to the join placement (`clusterSources(cluster)` into
+ * It fails unless the control plane passes its cluster view to the join placement (`clusterSources(cluster)` into
  * `JoinPlacement.fromConfig`).
  */
 import assert from 'node:assert/strict';
@@ -18,32 +15,15 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { ControlPlane, loadControlConfig } from '../../control/index.js';
+import { GossipMesh, generateClusterKey } from '../../edge-node/index.js';
 import type { NodeInfo, ShardParticipant } from '../../edge-node/protocol/mesh.js';
 import { freePortBase, waitFor } from '../helpers/edge.js';
 import { signedIn, type Browser } from '../helpers/http-browser.js';
 import { dropDatabase, freshDatabase, postgres, type PostgresService } from '../helpers/services.js';
 
-/** What this test uses of the gossip branch. */
 type SelfDescription = Omit<NodeInfo, 'peerId' | 'incarnation' | 'seq' | 'sentAt'>;
-interface Mesh {
-  readonly nodeId: string;
-  multiaddrs(): string[];
-  publishShard(meetingId: string, shard: { participants: ShardParticipant[]; producers: []; speaker: null }): void;
-  stop(): Promise<void>;
-}
-interface Gossip {
-  GossipMesh: { start(o: { clusterKey: Uint8Array; nodeId: string; describe: () => SelfDescription; join: string[] }): Promise<Mesh> };
-  generateClusterKey(): Uint8Array;
-}
-interface ClusterView {
-  nodes(): NodeInfo[];
-  nodesOfMeeting(meetingId: string): NodeInfo[];
-}
-const edgeIndex = '../../edge-node/index.js';
-const gossip = (await import(edgeIndex)) as Partial<Gossip>;
-const merged = typeof gossip.GossipMesh?.start === 'function';
-const clusterOf = (c: ControlPlane) => (c as unknown as { cluster: ClusterView | null }).cluster!;
-const { GossipMesh, generateClusterKey } = gossip as Gossip;
+type Mesh = GossipMesh;
+const clusterOf = (c: ControlPlane) => c.cluster!;
 
 const PLACES: Record<string, { region: string; latitude: number; longitude: number }> = {
   lon: { region: 'eu-west', latitude: 51.51, longitude: -0.13 },
@@ -82,7 +62,7 @@ function join(o: { xff: string }): Promise<{ status: number; body: any }> {
   });
 }
 
-describe('join route over the gossip cluster', { timeout: 180_000, skip: merged ? false : 'the gossip branch is not merged yet' }, () => {
+describe('join route over the gossip cluster', { timeout: 180_000 }, () => {
   before(async () => {
     service = await postgres();
     dbUrl = await freshDatabase(service.url);

@@ -14,6 +14,7 @@ import { formatNodesTable } from './nodes-table.js';
 import { NODE_START_USAGE, parseStartFlags, startNode } from './node-start.js';
 import { UsageError, joinNegativeNumbers } from './usage.js';
 import type { NodeInfo } from '../../protocol/mesh.js';
+import { routeCommand } from '../../../geo/index.js';
 
 const USAGE = `Usage: meshmeet <command> [options]
 
@@ -196,18 +197,10 @@ async function clusterKey(argv: readonly string[], out: Out): Promise<number> {
 }
 
 /**
- * HOOK for `meshmeet route` (engineer Geo's `routeCommand(argv, {nodes})` exported by geo/index.ts). Loaded by a
- * computed specifier so that this file compiles whether or not geo/ is merged; with a local node running, the
- * cluster's membership view is passed as the node list (--nodes FILE overrides it).
+ * `meshmeet route`: geo's route command; with a local node running, the cluster's membership view is passed as the
+ * node list (--nodes FILE overrides it).
  */
-async function route(argv: readonly string[], out: Out): Promise<number> {
-  const specifier = '../../../geo/index.js';
-  type RouteCommand = (argv: readonly string[], o?: { nodes?: () => NodeInfo[] }) => Promise<number>;
-  const geo = (await import(specifier).catch(() => null)) as { routeCommand?: RouteCommand } | null;
-  if (typeof geo?.routeCommand !== 'function') {
-    out('meshmeet route is not available in this build (geo/ is missing)\n');
-    return 2;
-  }
+async function route(argv: readonly string[]): Promise<number> {
   let nodes: (() => NodeInfo[]) | undefined;
   const running = await runningNodes();
   if (running.length === 1 && !argv.includes('--nodes')) {
@@ -215,7 +208,7 @@ async function route(argv: readonly string[], out: Out): Promise<number> {
     const list = [...(answer.self ? [answer.self] : []), ...answer.peers];
     nodes = () => list;
   }
-  return geo.routeCommand(argv, nodes ? { nodes } : {});
+  return routeCommand(argv, nodes ? { nodes } : {});
 }
 
 export async function main(argv: readonly string[], out: Out = (t) => process.stdout.write(t), err: Out = (t) => process.stderr.write(t)): Promise<number> {
@@ -225,7 +218,7 @@ export async function main(argv: readonly string[], out: Out = (t) => process.st
     if (cmd === 'node' && sub === 'drain') return await nodeDrain(rest, out);
     if (cmd === 'nodes') return await nodes(argv.slice(1), out);
     if (cmd === 'cluster-key') return await clusterKey(argv.slice(1), out);
-    if (cmd === 'route') return await route(argv.slice(1), out);
+    if (cmd === 'route') return await route(argv.slice(1));
     if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
       out(`${USAGE}\n`);
       return cmd === undefined ? 2 : 0;
