@@ -10,6 +10,7 @@ import { EdgeNode, type EdgeNodeOptions } from '../edge-node.js';
 import { readClusterKey } from '../mesh/cluster-key.js';
 import { GossipMesh } from '../mesh/gossip-mesh.js';
 import { AdminServer, adminSocketPath } from './admin.js';
+import { SipChild } from './sip-child.js';
 import { UsageError, joinNegativeNumbers } from './usage.js';
 
 export const NODE_START_USAGE = `Usage: meshmeet node start --region NAME --lat DEG --lon DEG --cluster-key FILE [--join MULTIADDR]... [options]
@@ -41,6 +42,8 @@ Options (defaults in brackets):
   --web-root DIR         serve the built web client from DIR [none]
   --admin-socket PATH    local admin socket used by \`meshmeet nodes\` and \`meshmeet node drain\`
                          [${adminSocketPath('<node-id>')}]
+  --sip                  also run this region's SIP gateway (phone dial-in) as a child process of its own,
+                         configured by SIP_CONTROL_URL, PHONE_GATEWAY_SECRET and the other SIP_* variables (README)
   --log-level LEVEL      fatal|error|warn|info|debug|trace|silent [info]
   -h, --help             this text
 
@@ -59,6 +62,8 @@ export interface StartFlags {
   p2pPort: number;
   capacity: number;
   adminSocket?: string;
+  /** Run the SIP gateway beside the node (a child process). */
+  sip?: boolean;
   config: Partial<EdgeConfigInput>;
 }
 
@@ -82,7 +87,7 @@ export function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv 
         'public-url': { type: 'string' }, 'http-port': { type: 'string' }, 'p2p-port': { type: 'string' },
         'rtc-port': { type: 'string' }, workers: { type: 'string' }, capacity: { type: 'string' }, jwks: { type: 'string' },
         'web-root': { type: 'string' }, 'admin-socket': { type: 'string' }, 'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
+        sip: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (err) {
@@ -118,6 +123,7 @@ export function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv 
     p2pPort: str('p2p-port') ? num('p2p-port', str('p2p-port'), 0, 65535, true) : 9000,
     capacity: str('capacity') ? num('capacity', str('capacity'), 1, 1_000_000, true) : 500,
     ...(str('admin-socket') ? { adminSocket: str('admin-socket') } : {}),
+    ...(values.sip ? { sip: true } : {}),
     config,
   };
 }
@@ -125,6 +131,8 @@ export function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv 
 export interface RunningNode {
   node: EdgeNode;
   mesh: GossipMesh;
+  /** The SIP gateway child (`--sip`), or null. */
+  sip: SipChild | null;
   admin: AdminServer;
   /** Resolves when the node has stopped (drained, or a signal). */
   stopped: Promise<void>;
@@ -165,12 +173,18 @@ export async function startNode(flags: StartFlags, env: NodeJS.ProcessEnv = proc
     throw err;
   }
   mesh.describeWith(() => node.describe());
+  let sip: SipChild | null = null;
+  if (flags.sip) {
+    sip = new SipChild(env, node.log.child({ service: 'sip-gateway' }));
+    sip.start();
+  }
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let stopping: Promise<void> | null = null;
   const stop = (reason: string) => {
     stopping ??= (async () => {
+      await sip?.stop().catch((err) => node.log.error({ err }, 'SIP gateway stop failed'));
       await node.stop(reason).catch((err) => node.log.error({ err }, 'node stop failed'));
       await mesh.stop().catch(() => undefined);
       await admin.close().catch(() => undefined);
@@ -190,5 +204,5 @@ export async function startNode(flags: StartFlags, env: NodeJS.ProcessEnv = proc
       })();
     },
   });
-  return { node, mesh, admin, stopped, stop };
+  return { node, mesh, admin, sip, stopped, stop };
 }
