@@ -14,7 +14,7 @@
  * Every record is validated with these schemas on receipt; a record that fails is dropped (and counted).
  */
 import { z } from 'zod';
-import { MediaKind, ProducerSource, Role } from './signalling.js';
+import { MediaKind, ParticipantInfo, ProducerInfo, ProducerSource } from './signalling.js';
 
 export const MESH_PROTOCOL_VERSION = 1;
 export const TOPICS = {
@@ -65,22 +65,16 @@ export const NodeInfo = z.object({
 });
 export type NodeInfo = z.infer<typeof NodeInfo>;
 
-export const ShardParticipant = z.object({
-  id: Id,
+/** A participant as the clients see it (`ParticipantInfo`), with when its session joined. */
+export const ShardParticipant = ParticipantInfo.extend({
   name: z.string().max(100),
-  role: Role,
   /** When this session joined (ms); the newest session of a participant id wins across nodes (older ones: 4409). */
   joinedAt: Count,
 });
 export type ShardParticipant = z.infer<typeof ShardParticipant>;
 
-export const ShardProducer = z.object({
-  id: Id,
-  participantId: Id,
-  kind: MediaKind,
-  source: ProducerSource,
-  paused: z.boolean(),
-});
+/** A producer a node originates, announced to peers exactly as to clients. */
+export const ShardProducer = ProducerInfo;
 export type ShardProducer = z.infer<typeof ShardProducer>;
 
 /** One node's part of one meeting, as a full versioned snapshot. */
