@@ -14,29 +14,39 @@ import { chatMessageArrived, chatUnavailable, configureMeetingUi, installHooks, 
 import { explainJoinError } from './messages.js';
 import { ChatPanel } from './portal/chat.js';
 import type { Rejoin } from './meeting-client.js';
+import type { JoinResponse } from './portal/api.js';
 
-type Admitted = { status: 'admitted'; token: string; nodeUrl: string; iceServers?: RTCIceServer[] };
+type Admitted = Extract<JoinResponse, { status: 'admitted' }>;
+
+/** POST /meetings/:id/join or /guests (a guest's first join), same origin, with the guest session cookie. */
+function postJoin(meetingId: string, path: 'join' | 'guests', body: Record<string, unknown>): Promise<Response> {
+  return fetch(`/meetings/${encodeURIComponent(meetingId)}/${path}`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+}
+
+/** The admitted answer of a join response, or an error carrying the control plane's code. */
+async function admitted(res: Response): Promise<Admitted> {
+  if (res.status === 404) throw Object.assign(new Error('this link needs a join token from the control plane, or the meeting does not let guests in'), { code: 'not_found' });
+  const out = (await res.json().catch(() => ({}))) as Partial<JoinResponse> & { error?: { code: string; message: string } };
+  if (!res.ok || out.status !== 'admitted') {
+    throw Object.assign(new Error(out.error?.message ?? `could not join (${res.status})`), { code: out.error?.code ?? 'refused' });
+  }
+  return out as Admitted;
+}
 
 /** Joins as a guest; resolves with a token once admitted (polling while in the waiting room). */
 async function guestToken(meetingId: string, name: string, passcode: string, onWaiting: () => void): Promise<Admitted> {
-  const body = JSON.stringify({ name, ...(passcode ? { passcode } : {}) });
-  const post = (path: string) => fetch(`/meetings/${encodeURIComponent(meetingId)}/${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: path === 'join' ? JSON.stringify(passcode ? { passcode } : {}) : body,
-  });
-  let res = await post('guests');
+  const withPasscode = passcode ? { passcode } : {};
+  let res = await postJoin(meetingId, 'guests', { name, ...withPasscode });
   for (let i = 0; res.status === 202 && i < 1800; i++) {
     onWaiting();
     await new Promise((r) => setTimeout(r, 2000));
     const state = (await (await fetch(`/meetings/${encodeURIComponent(meetingId)}/join`)).json()) as { state?: string };
-    if (state.state === 'admitted') res = await post('join');
+    if (state.state === 'admitted') res = await postJoin(meetingId, 'join', withPasscode);
     else if (state.state !== 'waiting') break;
   }
-  if (res.status === 404) throw Object.assign(new Error('this link needs a join token from the control plane, or the meeting does not let guests in'), { code: 'not_found' });
-  const out = (await res.json().catch(() => ({}))) as Admitted & { error?: { code: string; message: string } };
-  if (!res.ok || out.status !== 'admitted') {
-    throw Object.assign(new Error(out.error?.message ?? `could not join (${res.status})`), { code: out.error?.code ?? 'refused' });
-  }
-  return out;
+  return admitted(res);
 }
 
 const NO_CHAT = 'Chat is not available here: this meeting was opened with a bare join link, without a MeshMeet '
@@ -96,11 +106,7 @@ export function startEdgeApp(): void {
 
   /** A guest's way back after the node goes away: the control plane places the guest on a live node. */
   const guestRejoin = (meetingId: string, passcode: string): Rejoin => async () => {
-    const res = await fetch(`/meetings/${encodeURIComponent(meetingId)}/join`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(passcode ? { passcode } : {}),
-    });
-    const out = (await res.json().catch(() => ({}))) as Partial<Admitted>;
-    if (!res.ok || out.status !== 'admitted' || !out.token || !out.nodeUrl) throw new Error(`not admitted (${res.status})`);
+    const out = await admitted(await postJoin(meetingId, 'join', passcode ? { passcode } : {}));
     return { nodeUrl: out.nodeUrl.replace(/^http/, 'ws'), token: out.token };
   };
   /** A bare token link's way back: the other nodes it lists, in turn, with the same token. */

@@ -1,4 +1,6 @@
 /** The control plane's HTTP API as the portal uses it: same origin, the session cookie, JSON in and out. */
+import type { z } from 'zod';
+import type { JoinResponse as JoinResponseSchema } from '../../../control/index.js';
 
 export type Role = 'host' | 'cohost' | 'panelist' | 'participant' | 'attendee' | 'phone';
 export type ParticipantState = 'waiting' | 'admitted' | 'denied' | 'removed';
@@ -39,11 +41,8 @@ export interface Meeting {
   settings: MeetingSettings;
 }
 
-export type JoinResponse =
-  | { status: 'admitted'; token: string; nodeUrl: string; participantId: string; role: Role; expiresAt: string; muteOnEntry: boolean;
-      /** TURN servers with time-limited credentials (RTCIceServer entries). */
-      iceServers?: Array<{ urls: string[]; username?: string; credential?: string }> }
-  | { status: 'waiting'; participantId: string };
+/** The join answer, as the control plane defines it. */
+export type JoinResponse = z.infer<typeof JoinResponseSchema>;
 
 export interface Participant {
   participantId: string;
