@@ -170,20 +170,10 @@ export class EdgeNode {
     this.cpu.used = used;
   }
 
-  /**
-   * A host command (remove, end) gossiped by the control plane: verified as a revocation record (the same command may
-   * also have come by `POST /commands`, so a copy is fine), kept in the revocation store, then carried out here.
-   */
+  /** A host command (remove, end) gossiped by the control plane: taken as a revocation record (`acceptRevocation`). */
   private async applyRevocation(command: string): Promise<void> {
-    const check = await this.verifier!.verifyCommand(command, Date.now(), { asRecord: true }).catch(() => null);
-    if (!check?.ok) {
-      this.metrics.rejected.inc({ reason: 'bad_revocation' });
-      return;
-    }
-    const { mtg, cmd } = check.claims;
-    if (!this.revoke(check.claims)) return;
-    const result = await this.applyCommand(mtg, cmd);
-    if (result.affected > 0) this.log.info({ meeting: mtg, command: cmd, ...result }, 'revocation from the mesh');
+    const r = await this.acceptRevocation(command).catch((err: Error) => ({ ok: false as const, message: err.message }));
+    if (!r.ok) this.metrics.rejected.inc({ reason: 'bad_revocation' });
   }
 
   /** Answers a peer's pipe request by handing it to the meeting it names. */
@@ -362,13 +352,17 @@ export class EdgeNode {
   }
 
   /**
-   * Takes a signed `remove` or `end` command as a revocation record (e.g. relayed by another node): verified against
-   * the JWKS like any command, a replay or a late copy is fine. Returns false (with the reason) for anything else.
+   * Takes a signed `remove` or `end` command as a revocation record (gossiped by the control plane, or relayed):
+   * verified against the JWKS like any command, a replay or a late copy of a command already POSTed is fine; kept in
+   * the revocation store and carried out on this node's sessions. Returns false (with the reason) for anything else.
    */
   async acceptRevocation(signedCommand: string): Promise<{ ok: true } | { ok: false; message: string }> {
     const check = await this.verifier!.verifyCommand(signedCommand, Date.now(), { asRecord: true });
     if (!check.ok) return check;
-    if (!this.revoke(check.claims)) return { ok: false, message: `a ${check.claims.cmd.act} command revokes nothing` };
+    const { mtg, cmd } = check.claims;
+    if (!this.revoke(check.claims)) return { ok: false, message: `a ${cmd.act} command revokes nothing` };
+    const result = await this.applyCommand(mtg, cmd);
+    if (result.affected > 0) this.log.info({ meeting: mtg, command: cmd, ...result }, 'revocation record carried out');
     return { ok: true };
   }
 
