@@ -45,7 +45,9 @@ async function handle(m: ToBot): Promise<void> {
       bots.set(m.id, entry);
       try {
         entry.session = await client!.join({ room: m.room, identity: m.id, publish: m.publish, subscribe: m.subscribe, media: media! });
-        send({ type: 'joined', id: m.id, ok: true, joinMs: entry.session.mediaConnectedAt - startedAt, signalledMs: entry.session.joinedAt - startedAt });
+        const s = entry.session;
+        const steps = s.steps?.map(([step, at], i, all): [string, number] => [step, at - (i === 0 ? startedAt : all[i - 1]![1])]);
+        send({ type: 'joined', id: m.id, ok: true, joinMs: s.mediaConnectedAt - startedAt, signalledMs: s.joinedAt - startedAt, steps });
       } catch (err) {
         entry.error = (err as Error).message;
         send({ type: 'joined', id: m.id, ok: false, error: entry.error, joinMs: performance.now() - startedAt, signalledMs: null });

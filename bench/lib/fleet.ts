@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { BotStats, FromBot, ToBot } from './protocol.js';
+import type { BotStats, FromBot, JoinSteps, ToBot } from './protocol.js';
 import type { ConnectInfo, SfuServer } from './sfu/types.js';
 import { cpuSeconds, machineCpu } from './system.js';
 
@@ -17,6 +17,8 @@ export interface JoinResult {
   error?: string;
   joinMs: number;
   signalledMs: number | null;
+  /** The adapter's breakdown of joinMs, when it gives one. */
+  steps?: JoinSteps;
 }
 
 class BotProcess {
@@ -25,7 +27,9 @@ class BotProcess {
   private readonly waiting = new Map<string, (m: FromBot) => void>();
   private exited = false;
   constructor() {
-    this.child = fork(BOT_ENTRY, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // BENCH_BOT_NODE_FLAGS: extra Node flags for bot processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+    const flags = (process.env.BENCH_BOT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    this.child = fork(BOT_ENTRY, [], { execArgv: [...flags, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (m: FromBot) => {
       const key = m.type === 'joined' || m.type === 'left' ? `${m.type}:${m.id}` : m.type === 'stats' ? `stats:${m.seq}` : m.type;
       const w = this.waiting.get(key);
@@ -104,7 +108,7 @@ export class Fleet {
     this.where.set(id, p);
     try {
       const m = await p.request<Extract<FromBot, { type: 'joined' }>>({ type: 'join', id, room, publish, subscribe }, `joined:${id}`, 90_000);
-      return { id, ok: m.ok, error: m.error, joinMs: m.joinMs, signalledMs: m.signalledMs };
+      return { id, ok: m.ok, error: m.error, joinMs: m.joinMs, signalledMs: m.signalledMs, ...(m.steps ? { steps: m.steps } : {}) };
     } catch (err) {
       return { id, ok: false, error: (err as Error).message, joinMs: NaN, signalledMs: null };
     }

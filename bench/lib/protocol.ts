@@ -9,6 +9,9 @@ export type ToBot =
   | { type: 'stats'; seq: number }
   | { type: 'stop' };
 
+/** How long each step of a join took (ms), in order: the adapter's own breakdown of joinMs. */
+export type JoinSteps = [string, number][];
+
 export interface BotStats {
   id: string;
   connected: boolean;
@@ -19,7 +22,7 @@ export interface BotStats {
 
 export type FromBot =
   | { type: 'ready' }
-  | { type: 'joined'; id: string; ok: boolean; error?: string; joinMs: number; signalledMs: number | null }
+  | { type: 'joined'; id: string; ok: boolean; error?: string; joinMs: number; signalledMs: number | null; steps?: JoinSteps }
   | { type: 'left'; id: string }
   | { type: 'stats'; seq: number; bots: BotStats[]; cpuSeconds: number; eventLoopP99Ms: number; rssMiB: number }
   | { type: 'error'; message: string };

@@ -7,6 +7,30 @@ import type { JoinResult } from '../lib/fleet.js';
 import type { ScenarioResult } from '../lib/report.js';
 import { eachSfu, failuresOf, intFlag, measure, numFlag, onSfu, percentile, sleep, type Scenario } from '../lib/scenario.js';
 
+export interface StepStat {
+  step: string;
+  /** Joins that went through this step. */
+  count: number;
+  p50: number;
+  p95: number;
+}
+
+/** Per step of the successful joins' breakdowns (ms), in the order the steps first appear. */
+export function stepStats(results: readonly JoinResult[]): StepStat[] {
+  const by = new Map<string, number[]>();
+  for (const r of results) {
+    if (!r.ok) continue;
+    for (const [step, ms] of r.steps ?? []) {
+      const list = by.get(step) ?? [];
+      list.push(ms);
+      by.set(step, list);
+    }
+  }
+  return [...by].map(([step, ms]) => ({ step, count: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95) }));
+}
+
+const fmt = (ms: number) => (ms >= 10 ? Math.round(ms).toString() : ms.toFixed(1));
+
 export const joinStorm: Scenario = {
   name: 'join-storm',
   summary: 'M joins per second for T seconds: success rate, join time p50/p95/max',
@@ -23,6 +47,7 @@ export const joinStorm: Scenario = {
     const roomSize = intFlag(ctx, 'room-size', 1, 1000);
     const publishEvery = intFlag(ctx, 'publish-every', 0, 1000);
     const total = Math.round(rate * seconds);
+    const notes: string[] = [];
     const { rows, series, figures, failures } = await eachSfu(ctx, (kind) => onSfu(ctx, kind, async (sfu, fleet, sampler) => {
       const stamp = Date.now().toString(36);
       for (let r = 0; r < Math.ceil(total / roomSize); r++) await sfu.prepareRoom(`storm-${stamp}-${r}`, roomSize);
@@ -39,11 +64,16 @@ export const joinStorm: Scenario = {
       const ok = results.filter((r) => r.ok);
       const times = ok.map((r) => r.joinMs);
       const sig = ok.map((r) => r.signalledMs ?? NaN).filter(Number.isFinite);
+      const steps = stepStats(results);
+      const server = (await sfu.serverTimings?.()) ?? null;
+      if (steps.length) notes.push(`${kind} join steps p50/p95 ms (client): ${steps.map((x) => `${x.step} ${fmt(x.p50)}/${fmt(x.p95)}`).join(', ')}`);
+      if (server) notes.push(`${kind} server mean ms (count): ${Object.entries(server).map(([k, v]) => `${k} ${fmt(v.meanMs)} (${v.count})`).join(', ')}`);
       const f = {
         sfu: kind, attempted: total, succeeded: ok.length, successPct: (ok.length / total) * 100,
         joinMs: { p50: percentile(times, 50), p95: percentile(times, 95), max: Math.max(...times) },
         signalledMs: { p50: percentile(sig, 50), p95: percentile(sig, 95) },
         achievedRate: total / ((performance.now() - t0) / 1000),
+        steps, server,
         joins: results,
       };
       return {
@@ -55,7 +85,7 @@ export const joinStorm: Scenario = {
       figures, series, failures,
       table: { columns: ['sfu', 'joined', 'success %', 'join p50 ms', 'join p95 ms', 'join max ms', 'signalling p50 ms'], rows },
       bars: [{ title: 'Join time p95', unit: 'ms', items: rows.map((r) => ({ label: String(r[0]), value: Number(r[4]) })) }],
-      notes: [`${rate} joins/s for ${seconds} s; join time: from opening the signalling socket to media transports connected (and producing, for publishers)`],
+      notes: [`${rate} joins/s for ${seconds} s; join time: from opening the signalling socket to media transports connected (and producing, for publishers)`, ...notes],
     };
   },
 };

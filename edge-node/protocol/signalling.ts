@@ -75,6 +75,11 @@ export const Requests = {
   join: z.object({
     protocolVersion: z.literal(PROTOCOL_VERSION),
     rtpCapabilities: RtpCapabilities,
+    /**
+     * WebRTC transports to open with the join (saves a `createTransport` round trip each): their parameters come in
+     * the answer's `transports`. A `send` one is skipped for a role that cannot send.
+     */
+    transports: z.array(z.enum(['send', 'recv'])).max(2).refine((d) => new Set(d).size === d.length, 'each direction at most once').optional(),
   }),
   getRouterRtpCapabilities: z.object({}),
   createTransport: z.object({ direction: z.enum(['send', 'recv']), forceTcp: z.boolean().optional() }),
@@ -155,6 +160,7 @@ const TransportInfo = z.object({
   iceCandidates: z.array(Obj),
   dtlsParameters: Obj,
 });
+export type TransportInfo = z.infer<typeof TransportInfo>;
 
 /** Response data, per method. */
 export const Responses = {
@@ -166,6 +172,8 @@ export const Responses = {
     activeSpeakerId: Id.nullable(),
     /** Raised hands, first raised first. */
     raisedHands: z.array(Id).optional(),
+    /** The transports the join asked for (those the node could open; ask for a missing one with `createTransport`). */
+    transports: z.array(TransportInfo.extend({ direction: z.enum(['send', 'recv']) })).max(2).optional(),
   }),
   getRouterRtpCapabilities: z.object({ rtpCapabilities: Obj }),
   createTransport: TransportInfo,

@@ -286,8 +286,11 @@ export class EdgeNode {
     const buffer = (data: Buffer, isBinary: boolean) => early.length < 32 && early.push([data, isBinary]);
     ws.on('message', buffer);
     ws.on('error', (err) => this.log.debug({ err }, 'websocket error'));
+    const connectedAt = performance.now();
     void (async () => {
       const check = await this.verifier!.verify(token, meetingId);
+      const verifiedAt = performance.now();
+      this.metrics.setupSeconds.observe({ step: 'verify token' }, (verifiedAt - connectedAt) / 1000);
       if (!check.ok) {
         this.metrics.rejected.inc({ reason: check.reason });
         const code = check.reason === 'wrong_meeting' ? CloseCodes.forbidden : CloseCodes.unauthorized;
@@ -314,6 +317,7 @@ export class EdgeNode {
       let meeting: Meeting;
       try {
         meeting = await this.meeting(meetingId);
+        this.metrics.setupSeconds.observe({ step: 'open meeting' }, (performance.now() - verifiedAt) / 1000);
       } catch (err) {
         this.log.error({ err, meeting: meetingId }, 'cannot open meeting');
         ws.close(CloseCodes.nodeShutdown, 'meeting unavailable on this node');
@@ -329,7 +333,12 @@ export class EdgeNode {
         if (s.meeting === meeting && s.participant.id === check.claims.sub) s.close(CloseCodes.replaced, 'joined from another connection');
       }
       const session = new Session(ws, meeting, check.claims, this.log.child({ meeting: meetingId, participant: check.claims.sub }),
-        (method, outcome) => this.metrics.requests.inc({ method, outcome }));
+        (method, outcome, timing) => {
+          this.metrics.requests.inc({ method, outcome });
+          if (!timing) return;
+          this.metrics.requestSeconds.observe({ method, phase: 'queued' }, timing.queuedSeconds);
+          this.metrics.requestSeconds.observe({ method, phase: 'handled' }, timing.handledSeconds);
+        });
       this.sessions.add(session);
       ws.off('message', buffer);
       ws.on('message', (data: Buffer, isBinary: boolean) => session.receive(data, isBinary));

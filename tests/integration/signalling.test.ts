@@ -265,6 +265,11 @@ describe('signalling', { timeout: 120_000 }, () => {
       assert.match(text, /^edge_worker_max_rss_bytes\{worker="1"\} [1-9]\d*$/m);
       assert.match(text, /^edge_signalling_rejected_total\{reason="expired"\} [1-9]/m);
       assert.match(text, /^edge_signalling_requests_total\{method="produce",outcome="ok"\} [1-9]/m);
+      // where joins spend their time: token check and meeting setup per connection, queue and handling per request
+      assert.match(text, /^edge_connection_setup_seconds_count\{step="verify token"\} [1-9]/m);
+      assert.match(text, /^edge_connection_setup_seconds_count\{step="open meeting"\} [1-9]/m);
+      assert.match(text, /^edge_signalling_request_seconds_count\{method="produce",phase="handled"\} [1-9]/m);
+      assert.match(text, /^edge_signalling_request_seconds_count\{method="join",phase="queued"\} [1-9]/m);
     });
 
     test('joining again as the same participant replaces the old connection', async () => {
@@ -284,6 +289,33 @@ describe('signalling', { timeout: 120_000 }, () => {
       await carol.request('leave', {});
       await waitFor('participantLeft carol', () => left.includes('carol'));
     });
+  });
+
+  test('a join opens the transports it asks for, at once and usable; none to send for an attendee', async () => {
+    const R = 'join-transports';
+    const c = connect(edge.wsUrl, R, await edge.token({ meetingId: R, participantId: 'quick' }));
+    const { rtpCapabilities } = await c.request('getRouterRtpCapabilities', {});
+    const twice = await errorOf(c.request('join', { protocolVersion: PROTOCOL_VERSION, rtpCapabilities, transports: ['send', 'send'] }));
+    assert.equal(twice.code, 'bad_request');
+    assert.match(twice.message, /transports: each direction at most once/);
+    const odd = await errorOf(c.request('join', { protocolVersion: PROTOCOL_VERSION, rtpCapabilities, transports: ['sideways'] } as never));
+    assert.match(odd.message, /^join: transports\.0/);
+    const joined = await c.request('join', { protocolVersion: PROTOCOL_VERSION, rtpCapabilities, transports: ['recv', 'send'] });
+    assert.deepEqual(joined.transports?.map((t) => t.direction), ['recv', 'send']);
+    const [recv, send] = joined.transports!;
+    assert.notEqual(recv!.id, send!.id);
+    for (const t of joined.transports!) assert.ok(t.iceCandidates.length > 0 && Array.isArray((t.dtlsParameters as { fingerprints: unknown[] }).fingerprints));
+    // they are the participant's own: producing on the send one works, on the receive one it is refused
+    await c.request('produce', { transportId: send!.id, kind: 'audio', source: 'mic', rtpParameters: opusRtpParameters(4242) });
+    assert.match((await errorOf(c.request('produce', { transportId: recv!.id, kind: 'audio', source: 'mic', rtpParameters: opusRtpParameters(4343) }))).message, /send transport/);
+
+    const a = connect(edge.wsUrl, R, await edge.token({ meetingId: R, participantId: 'viewer', role: 'attendee' }));
+    const seen = await a.request('join', { protocolVersion: PROTOCOL_VERSION, rtpCapabilities, transports: ['send', 'recv'] });
+    assert.deepEqual(seen.transports?.map((t) => t.direction), ['recv'], 'no send transport for an attendee');
+    assert.equal((await errorOf(a.request('createTransport', { direction: 'send' }))).code, 'forbidden', 'and asking for it says why');
+    const plain = connect(edge.wsUrl, R, await edge.token({ meetingId: R, participantId: 'plain' }));
+    assert.equal((await plain.request('join', { protocolVersion: PROTOCOL_VERSION, rtpCapabilities })).transports, undefined, 'none unless asked');
+    for (const x of [c, a, plain]) x.close();
   });
 
   test('an attendee cannot send media', async () => {

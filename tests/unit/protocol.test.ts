@@ -3,7 +3,7 @@ import os from 'node:os';
 import { describe, test } from 'node:test';
 import { Requests, Responses, parseEvent, RequestEnvelope, PROTOCOL_VERSION } from '../../edge-node/protocol/signalling.js';
 import { loadConfig } from '../../edge-node/src/config.js';
-import { canProduce } from '../../edge-node/src/decisions/permissions.js';
+import { canProduce, canSendMedia } from '../../edge-node/src/decisions/permissions.js';
 
 describe('signalling schemas', () => {
   test('every request method has a response schema', () => {
@@ -63,5 +63,7 @@ describe('permissions', () => {
   test('attendees watch, everyone else may send', () => {
     assert.equal(canProduce('attendee', 'mic'), false);
     for (const r of ['host', 'cohost', 'panelist', 'participant'] as const) assert.equal(canProduce(r, 'screen'), true);
+    assert.equal(canSendMedia('attendee'), false, 'no send transport for an attendee');
+    for (const r of ['host', 'cohost', 'panelist', 'participant', 'phone'] as const) assert.equal(canSendMedia(r), true);
   });
 });

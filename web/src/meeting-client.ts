@@ -4,7 +4,7 @@
  * No DOM here: the UI renders what this tells it.
  */
 import { Device, types } from 'mediasoup-client';
-import type { ParticipantInfo, ProducerInfo, ProducerSource, Reaction } from '../../edge-node/protocol/signalling.js';
+import type { ParticipantInfo, ProducerInfo, ProducerSource, Reaction, TransportInfo } from '../../edge-node/protocol/signalling.js';
 import { CloseCodes, PROTOCOL_VERSION } from '../../edge-node/protocol/signalling.js';
 import { SignallingClient, type CloseInfo } from './signalling-client.js';
 
@@ -144,9 +144,11 @@ export class MeetingClient {
     const { rtpCapabilities } = await s.request('getRouterRtpCapabilities', {});
     // Every node of a cluster has the same router codecs: a device loaded on one node works on the next.
     if (!this.device.loaded) await this.device.load({ routerRtpCapabilities: rtpCapabilities as unknown as types.RtpCapabilities });
+    // The node opens both transports with the join (none to send for a role that cannot): no round trip each.
     const joined = await s.request('join', {
       protocolVersion: PROTOCOL_VERSION,
       rtpCapabilities: this.device.rtpCapabilities as unknown as Record<string, unknown>,
+      transports: ['recv', 'send'],
     });
     this.self = joined.self;
     for (const p of joined.participants) this.participants.set(p.id, p);
@@ -154,8 +156,9 @@ export class MeetingClient {
     this.raisedHands = joined.raisedHands ?? [];
     this.emit('participants');
     if (this.raisedHands.length) this.emit('hands', this.raisedHands, null);
-    this.recvTransport = await this.createTransport('recv');
-    if (joined.self.role !== 'attendee') this.sendTransport = await this.createTransport('send');
+    const opened = (direction: 'send' | 'recv') => joined.transports?.find((t) => t.direction === direction);
+    this.recvTransport = await this.createTransport('recv', opened('recv'));
+    if (joined.self.role !== 'attendee') this.sendTransport = await this.createTransport('send', opened('send'));
     await Promise.all(joined.producers.map((p) => this.consumeSoon(p)));
   }
 
@@ -346,8 +349,9 @@ export class MeetingClient {
     return true;
   }
 
-  private async createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
-    const info = await this.signalling.request('createTransport', { direction });
+  /** A transport from what the node opened with the join, or asked for now. */
+  private async createTransport(direction: 'send' | 'recv', opened?: TransportInfo): Promise<types.Transport> {
+    const info = opened ?? await this.signalling.request('createTransport', { direction });
     const options = {
       id: info.id,
       iceParameters: info.iceParameters as unknown as types.IceParameters,

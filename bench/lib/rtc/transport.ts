@@ -115,8 +115,11 @@ export class BotTransport {
     this.rtcpListener = fn;
   }
 
-  /** Connects ICE then DTLS; resolves when SRTP keys are in place. Only loopback candidates are ever used. */
-  async connect(remote: RemoteParameters, timeoutMs = 20_000): Promise<void> {
+  /**
+   * Connects ICE then DTLS; resolves when SRTP keys are in place. Only loopback candidates are ever used.
+   * `beforeDtls`: DTLS starts only once it resolves (e.g. the server has our fingerprint), while ICE runs already.
+   */
+  async connect(remote: RemoteParameters, timeoutMs = 20_000, beforeDtls?: Promise<unknown>): Promise<void> {
     const ours = remote.remoteDtlsRole === 'client' ? 'server' : 'client';
     this.ice.setRemoteParams(new RTCIceParameters({
       usernameFragment: remote.ice.usernameFragment, password: remote.ice.password, iceLite: remote.ice.iceLite ?? false,
@@ -137,6 +140,7 @@ export class BotTransport {
     try {
       await Promise.race([(async () => {
         await this.ice.start();
+        await beforeDtls;
         await this.dtls.start();
       })(), timeout]);
     } finally {

@@ -36,7 +36,9 @@ export async function startMeshmeet(o: MeshmeetServerOptions): Promise<SfuServer
     ...(o.workerBin ? { MEDIASOUP_WORKER_BIN: o.workerBin } : {}),
   };
   const logFile = path.join(o.workDir, `${o.label ?? 'meshmeet'}.log`);
-  const proc = startProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'edge-node/src/main.ts')], { env, cwd: ROOT, logFile });
+  // BENCH_EDGE_NODE_FLAGS: extra Node flags for the edge node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (written when it stops)
+  const nodeFlags = (process.env.BENCH_EDGE_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const proc = startProcess(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(ROOT, 'edge-node/src/main.ts')], { env, cwd: ROOT, logFile });
   const url = `http://127.0.0.1:${httpPort}`;
   try {
     await until('the edge node to be healthy', async () => {
@@ -57,8 +59,17 @@ export async function startMeshmeet(o: MeshmeetServerOptions): Promise<SfuServer
       return null;
     }
   };
+  const serverTimings = async () => {
+    try {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return { ...histogramMeans(text, 'edge_connection_setup_seconds'), ...histogramMeans(text, 'edge_signalling_request_seconds') };
+    } catch {
+      return null;
+    }
+  };
   return {
     kind: 'meshmeet',
+    serverTimings,
     connect: { kind: 'meshmeet', url: url.replace(/^http/, 'ws'), extra: { keysDir } },
     pids: () => processTree(proc.child.pid!),
     mediaCpuSeconds: workerCpu,
@@ -66,6 +77,23 @@ export async function startMeshmeet(o: MeshmeetServerOptions): Promise<SfuServer
     describe: () => ({ server: 'meshmeet edge node (mediasoup 3.12.16)', workers: o.workers, workerBin: env.MEDIASOUP_WORKER_BIN ?? 'default cache', log: logFile }),
     stop: proc.stop,
   };
+}
+
+/**
+ * Count and mean (ms) of each series of a Prometheus histogram in exposition text, keyed by its label values joined
+ * with spaces (e.g. `join handled`).
+ */
+export function histogramMeans(text: string, name: string): Record<string, { count: number; meanMs: number }> {
+  const sums = new Map<string, number>();
+  const counts = new Map<string, number>();
+  const re = new RegExp(`^${name}_(sum|count)\\{([^}]*)\\} ([\\d.e+-]+)$`, 'gm');
+  for (const m of text.matchAll(re)) {
+    const key = [...m[2]!.matchAll(/\w+="([^"]*)"/g)].map((l) => l[1]).join(' ');
+    (m[1] === 'sum' ? sums : counts).set(key, Number(m[3]));
+  }
+  const out: Record<string, { count: number; meanMs: number }> = {};
+  for (const [key, count] of counts) if (count > 0) out[key] = { count, meanMs: ((sums.get(key) ?? 0) / count) * 1000 };
+  return out;
 }
 
 /** The bot side: a minimal signalling client on the protocol's own schemas. */
@@ -147,27 +175,42 @@ export class MeshmeetClient implements SfuClient {
     const ws = new WebSocket(`${this.info.url}/ws/${encodeURIComponent(o.room)}?token=${encodeURIComponent(token)}`);
     const sig = new Signalling(ws);
     const bot = new BotParts(() => sig.close());
+    bot.mark('token');
     try {
+      await sig.opened;
+      bot.mark('socket open');
       const { rtpCapabilities } = await sig.request('getRouterRtpCapabilities', {});
+      bot.mark('capabilities');
       // what the bot can receive: Opus and VP8, no RTX (retransmissions come on the media SSRC), every header extension
       const caps = {
         codecs: (rtpCapabilities.codecs as Obj[]).filter((c) => /^(audio\/opus|video\/VP8)$/i.test(c.mimeType)),
         headerExtensions: rtpCapabilities.headerExtensions as Obj[],
       };
       const twccId = (caps.headerExtensions.find((e) => e.uri === TWCC_URI && e.kind === 'video') as Obj | undefined)?.preferredId as number | undefined;
-      const joined = await sig.request('join', { protocolVersion: 1, rtpCapabilities: caps });
+      // Both transports come with the join answer; the bot's ICE agents are made meanwhile.
+      const directions = [...(o.subscribe ? ['recv' as const] : []), ...(o.publish ? ['send' as const] : [])];
+      const local = new Map(directions.map((d) => [d, bot.transport(true)]));
+      for (const t of local.values()) t.catch(() => undefined); // awaited below; a failure is the join's
+      const joined = await sig.request('join', { protocolVersion: signalling.PROTOCOL_VERSION, rtpCapabilities: caps, transports: directions });
       const joinedAt = performance.now();
+      bot.mark('join');
 
       const open = async (direction: 'send' | 'recv'): Promise<{ id: string; t: BotTransport }> => {
-        const info = await sig.request('createTransport', { direction });
-        const t = await bot.transport(true);
-        await sig.request('connectTransport', { transportId: info.id, dtlsParameters: { role: 'client', fingerprints: t.local.fingerprints } });
-        await t.connect(remoteOf(info));
+        const info = joined.transports?.find((x) => x.direction === direction) ?? await sig.request('createTransport', { direction });
+        const t = await local.get(direction)!;
+        // connectTransport travels while ICE runs; DTLS starts once the node has the bot's fingerprint
+        const taken = sig.request('connectTransport', { transportId: info.id, dtlsParameters: { role: 'client', fingerprints: t.local.fingerprints } });
+        taken.catch(() => undefined);
+        await t.connect(remoteOf(info), undefined, taken);
         return { id: info.id, t };
       };
+      // both transports at once: their ICE and DTLS handshakes overlap
+      const [recv, send] = await Promise.all([o.subscribe ? open('recv') : null, o.publish ? open('send') : null]);
+      bot.mark('transports connected');
 
-      if (o.subscribe) {
-        const recv = await open('recv');
+      // existing producers consumed while publishing: the requests are pipelined (the node answers them in order)
+      const consuming = (async () => {
+        if (!recv) return;
         const rx = bot.receive(recv.t, twccId);
         const consumed = new Set<string>();
         const consume = async (producerId: string, participantId: string): Promise<void> => {
@@ -178,17 +221,17 @@ export class MeshmeetClient implements SfuClient {
           await sig.request('resumeConsumer', { consumerId: c.consumerId });
         };
         sig.on('newProducer', (p) => { consume(p.id, p.participantId).catch(() => undefined); });
-        for (const p of joined.producers) await consume(p.id, p.participantId);
-      }
-      if (o.publish) {
-        const send = await open('send');
+        await Promise.all(joined.producers.map((p) => consume(p.id, p.participantId)));
+      })();
+      const producing = (async () => {
+        if (!send) return;
         const tx = bot.send(send.t, o.media, { mid: 1, twcc: 3 });
         const headerExtensions = [{ uri: MID_URI, id: 1 }, { uri: TWCC_URI, id: 3 }];
         const audioSsrc = randomSsrc();
         tx.addAudio({ ssrc: audioSsrc, payloadType: 111, mid: '0' });
         const videoSsrcs = o.media.layers.map(() => randomSsrc());
         tx.addVideo(videoSsrcs.map((ssrc) => ({ ssrc, payloadType: 96, mid: '1' })));
-        await sig.request('produce', {
+        const audio = sig.request('produce', {
           transportId: send.id, kind: 'audio', source: 'mic',
           rtpParameters: {
             mid: '0',
@@ -196,7 +239,7 @@ export class MeshmeetClient implements SfuClient {
             encodings: [{ ssrc: audioSsrc }], headerExtensions, rtcp: { cname: o.identity },
           },
         });
-        await sig.request('produce', {
+        const video = sig.request('produce', {
           transportId: send.id, kind: 'video', source: 'camera',
           rtpParameters: {
             mid: '1',
@@ -208,7 +251,10 @@ export class MeshmeetClient implements SfuClient {
             headerExtensions, rtcp: { cname: o.identity },
           },
         });
-      }
+        await Promise.all([audio, video]);
+      })();
+      await Promise.all([consuming, producing]);
+      bot.mark('consume and produce');
       return bot.session(joinedAt);
     } catch (err) {
       await bot.close();

@@ -36,8 +36,15 @@ export class BotParts {
     return tx;
   }
 
+  /** Steps of the join so far: each `mark` ends one. */
+  readonly steps: [string, number][] = [];
+
+  mark(step: string): void {
+    this.steps.push([step, performance.now()]);
+  }
+
   session(joinedAt: number): BotSession {
-    return { sender: this.sender, receiver: this.receiver, joinedAt, mediaConnectedAt: performance.now(), close: () => this.close() };
+    return { sender: this.sender, receiver: this.receiver, joinedAt, mediaConnectedAt: performance.now(), steps: this.steps, close: () => this.close() };
   }
 
   async close(): Promise<void> {

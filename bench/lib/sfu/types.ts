@@ -29,6 +29,8 @@ export interface SfuServer {
   pids(): number[];
   /** The SFU's own account of its media CPU seconds (mediasoup getResourceUsage), when it has one. */
   mediaCpuSeconds(): Promise<number | null>;
+  /** The server's own account of where signalling time went (mean ms per step, from its metrics), when it has one. */
+  serverTimings?(): Promise<Record<string, { count: number; meanMs: number }> | null>;
   /** Prepares a room before bots join (Janus needs the VideoRoom created); idempotent. */
   prepareRoom(room: string, maxPublishers: number): Promise<void>;
   /** Describes the server for the report (version, config). */
@@ -51,6 +53,8 @@ export interface BotSession {
   /** Timestamps (performance.now()) of the join's milestones. */
   joinedAt: number;
   mediaConnectedAt: number;
+  /** The join's steps as the adapter saw them, in order: [step, performance.now() when it ended] (for where time goes). */
+  steps?: [string, number][];
   close(): Promise<void>;
 }
 

@@ -6,9 +6,14 @@ import type { ProducerSource, Role } from '../../protocol/signalling.js';
  * (carried in the join token) keeps screen sharing to hosts.
  */
 export function canProduce(role: Role, source: ProducerSource, screenAllowed = true): boolean {
-  if (role === 'attendee') return false;
+  if (!canSendMedia(role)) return false;
   if (role === 'phone') return source === 'mic';
   return source !== 'screen' || screenAllowed;
+}
+
+/** Whether a role may open a transport to send media on (webinar attendees only watch). */
+export function canSendMedia(role: Role): boolean {
+  return role !== 'attendee';
 }
 
 /** Anyone may lower their own hand; hosts and co-hosts may lower anyone's. */

@@ -12,7 +12,7 @@ import type { ParticipantInfo, ProducerInfo, Reaction, RequestData } from '../..
 import type { HostCommand } from '../../protocol/commands.js';
 import { chooseLayers } from '../decisions/layers.js';
 import { combineSpeaker, type SpeakerReport } from '../decisions/mesh.js';
-import { canLowerHand, canProduce, canUsePlainTransport, reactionAllowed } from '../decisions/permissions.js';
+import { canLowerHand, canProduce, canSendMedia, canUsePlainTransport, reactionAllowed } from '../decisions/permissions.js';
 import { SignallingError } from '../errors.js';
 import { ROUTER_MEDIA_CODECS, SIMULCAST_SPATIAL_LAYERS, SIMULCAST_TEMPORAL_LAYERS } from '../media-codecs.js';
 import { applyMediaCommand, commandTargets } from './host-commands.js';
@@ -305,7 +305,7 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     if (p.counts.transports >= LIMITS.transports) {
       throw new SignallingError('forbidden', `at most ${LIMITS.transports} transports per participant`);
     }
-    if (direction === 'send' && p.role === 'attendee') {
+    if (direction === 'send' && !canSendMedia(p.role)) {
       throw new SignallingError('forbidden', 'attendees cannot send media');
     }
     const slot = this.slot(p);

@@ -17,13 +17,31 @@ import {
   type Method,
   type RequestData,
   type ResponseData,
+  type TransportInfo,
 } from '../../protocol/signalling.js';
 import type { JoinTokenClaims } from '../../protocol/join-token.js';
 import { SignallingError } from '../errors.js';
 import type { Meeting } from '../media/meeting.js';
 import { Participant } from '../media/participant.js';
+import { canSendMedia } from '../decisions/permissions.js';
+
+/** A WebRTC transport as the client needs it. */
+function transportInfo(t: types.WebRtcTransport): TransportInfo {
+  return {
+    id: t.id,
+    iceParameters: t.iceParameters as unknown as Record<string, unknown>,
+    iceCandidates: t.iceCandidates as unknown as Record<string, unknown>[],
+    dtlsParameters: t.dtlsParameters as unknown as Record<string, unknown>,
+  };
+}
 
 type Handler<M extends Method> = (data: RequestData<M>) => Promise<ResponseData<M>> | ResponseData<M>;
+
+/** Seconds a request waited behind the connection's earlier ones, and seconds it took to handle. */
+export interface RequestTiming {
+  queuedSeconds: number;
+  handledSeconds: number;
+}
 
 export class Session {
   readonly participant: Participant;
@@ -36,7 +54,7 @@ export class Session {
     readonly meeting: Meeting,
     claims: JoinTokenClaims,
     private readonly log: Logger,
-    private readonly onRequest: (method: string, outcome: 'ok' | ErrorCode) => void = () => {},
+    private readonly onRequest: (method: string, outcome: 'ok' | ErrorCode, timing?: RequestTiming) => void = () => {},
   ) {
     this.participant = new Participant(claims.sub, claims.name, claims.role, (event, data) => this.send(event, data), claims.screen ?? true);
   }
@@ -70,23 +88,26 @@ export class Session {
       }
       return this.fail(id, 'bad_request', `${method}: ${describeIssues(parsed.error)}`);
     }
-    this.queue = this.queue.then(() => this.run(id, method as Method, parsed.data));
+    const receivedAt = performance.now();
+    this.queue = this.queue.then(() => this.run(id, method as Method, parsed.data, receivedAt));
   }
 
-  private async run(id: string | number, method: Method, data: unknown): Promise<void> {
+  private async run(id: string | number, method: Method, data: unknown, receivedAt: number): Promise<void> {
     if (this.closed) return;
+    const startedAt = performance.now();
+    const timing = (): RequestTiming => ({ queuedSeconds: (startedAt - receivedAt) / 1000, handledSeconds: (performance.now() - startedAt) / 1000 });
     try {
       const handler = this.handlers[method] as Handler<Method>;
       const result = await handler(data as never);
-      this.onRequest(method, 'ok');
+      this.onRequest(method, 'ok', timing());
       this.sendRaw({ id, ok: true, data: result });
     } catch (err) {
       if (err instanceof SignallingError) {
-        this.onRequest(method, err.code);
+        this.onRequest(method, err.code, timing());
         this.sendRaw({ id, ok: false, error: { code: err.code, message: err.message } });
       } else {
         this.log.error({ err, method }, 'request failed');
-        this.onRequest(method, 'internal');
+        this.onRequest(method, 'internal', timing());
         this.sendRaw({ id, ok: false, error: { code: 'internal', message: 'internal error' } });
       }
     }
@@ -102,7 +123,9 @@ export class Session {
     join: async (d) => {
       const p = this.participant;
       await this.meeting.join(p, d.rtpCapabilities as unknown as types.RtpCapabilities);
+      const transports = await this.joinTransports(d.transports ?? []);
       return {
+        ...(d.transports ? { transports } : {}),
         self: p.info,
         meetingId: this.meeting.id,
         participants: this.meeting.roster().filter((o) => o.id !== p.id),
@@ -111,15 +134,7 @@ export class Session {
         raisedHands: this.meeting.raisedHands,
       };
     },
-    createTransport: async (d) => {
-      const t = await this.meeting.createTransport(this.requireJoined(), d.direction, d.forceTcp ?? false);
-      return {
-        id: t.id,
-        iceParameters: t.iceParameters,
-        iceCandidates: t.iceCandidates as unknown as Record<string, unknown>[],
-        dtlsParameters: t.dtlsParameters as unknown as Record<string, unknown>,
-      };
-    },
+    createTransport: async (d) => transportInfo(await this.meeting.createTransport(this.requireJoined(), d.direction, d.forceTcp ?? false)),
     createPlainTransport: async (d) => {
       const t = await this.meeting.createPlainTransport(this.requireJoined(), d.direction);
       return { id: t.id, ip: t.tuple.localIp, port: t.tuple.localPort };
@@ -193,6 +208,23 @@ export class Session {
       return {};
     },
   };
+
+  /**
+   * The transports a join asked for, opened side by side. One the node cannot open (a role that cannot send, a worker
+   * error) is left out: the join stands, and the client asks for it with `createTransport` and gets the error there.
+   */
+  private async joinTransports(directions: readonly ('send' | 'recv')[]): Promise<(TransportInfo & { direction: 'send' | 'recv' })[]> {
+    const p = this.participant;
+    const opened = await Promise.all(directions.filter((d) => d === 'recv' || canSendMedia(p.role)).map(async (direction) => {
+      try {
+        return { direction, ...transportInfo(await this.meeting.createTransport(p, direction, false)) };
+      } catch (err) {
+        this.log.warn({ err, direction }, 'transport for the join not opened');
+        return null;
+      }
+    }));
+    return opened.filter((t) => t !== null);
+  }
 
   send<E extends EventName>(event: E, data: EventData<E>): void {
     this.sendRaw({ event, data });
