@@ -128,6 +128,9 @@ describe('a meeting in Chromium', { timeout: 300_000 }, () => {
     assert.ok(bytes('out') > 100_000, `bytes out: ${bytes('out')}`);
     assert.match(text, /^edge_participants 3$/m);
     assert.match(text, /^edge_producers 7$/m, 'three mics, three cameras, one screen');
+    // each client's transports came with its join answer: no createTransport round trips
+    assert.match(text, /^edge_transports 6$/m, 'a send and a receive transport each');
+    assert.doesNotMatch(text, /^edge_signalling_requests_total\{method="createTransport"/m);
   });
 
   test('when one leaves, the others drop its tiles', async () => {
