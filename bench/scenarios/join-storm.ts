@@ -48,6 +48,7 @@ export const joinStorm: Scenario = {
     const publishEvery = intFlag(ctx, 'publish-every', 0, 1000);
     const total = Math.round(rate * seconds);
     const notes: string[] = [];
+    const publishes = (i: number) => publishEvery > 0 && i % publishEvery === 0;
     const { rows, series, figures, failures } = await eachSfu(ctx, (kind) => onSfu(ctx, kind, async (sfu, fleet, sampler) => {
       const stamp = Date.now().toString(36);
       for (let r = 0; r < Math.ceil(total / roomSize); r++) await sfu.prepareRoom(`storm-${stamp}-${r}`, roomSize);
@@ -57,13 +58,15 @@ export const joinStorm: Scenario = {
       for (let i = 0; i < total; i++) {
         const wait = t0 + (i * 1000) / rate - performance.now();
         if (wait > 0) await sleep(wait);
-        pending.push(fleet.join(`j${i}`, `storm-${stamp}-${Math.floor(i / roomSize)}`, publishEvery > 0 && i % publishEvery === 0));
+        pending.push(fleet.join(`j${i}`, `storm-${stamp}-${Math.floor(i / roomSize)}`, publishes(i)));
       }
       const results = await Promise.all(pending);
       const points = await watching;
       const ok = results.filter((r) => r.ok);
       const times = ok.map((r) => r.joinMs);
       const sig = ok.map((r) => r.signalledMs ?? NaN).filter(Number.isFinite);
+      // publishers connect two transports and produce; the others one transport
+      const role = (pub: boolean) => ok.filter((r) => publishes(Number(r.id.slice(1))) === pub).map((r) => r.joinMs);
       const steps = stepStats(results);
       const server = (await sfu.serverTimings?.()) ?? null;
       if (steps.length) notes.push(`${kind} join steps p50/p95 ms (client): ${steps.map((x) => `${x.step} ${fmt(x.p50)}/${fmt(x.p95)}`).join(', ')}`);
@@ -73,17 +76,19 @@ export const joinStorm: Scenario = {
         joinMs: { p50: percentile(times, 50), p95: percentile(times, 95), max: Math.max(...times) },
         signalledMs: { p50: percentile(sig, 50), p95: percentile(sig, 95) },
         achievedRate: total / ((performance.now() - t0) / 1000),
-        steps, server,
+        publisherJoinMs: { p50: percentile(role(true), 50), p95: percentile(role(true), 95) },
+        subscriberJoinMs: { p50: percentile(role(false), 50), p95: percentile(role(false), 95) },
+        steps, serverTimings: server,
         joins: results,
       };
       return {
-        row: [kind, `${ok.length}/${total}`, f.successPct, f.joinMs.p50, f.joinMs.p95, f.joinMs.max, f.signalledMs.p50],
+        row: [kind, `${ok.length}/${total}`, f.successPct, f.joinMs.p50, f.joinMs.p95, f.joinMs.max, f.signalledMs.p50, f.publisherJoinMs.p50, f.subscriberJoinMs.p50],
         points, failures: failuresOf(results, kind), figures: { ...f, server: sfu.describe() },
       };
     }));
     return {
       figures, series, failures,
-      table: { columns: ['sfu', 'joined', 'success %', 'join p50 ms', 'join p95 ms', 'join max ms', 'signalling p50 ms'], rows },
+      table: { columns: ['sfu', 'joined', 'success %', 'join p50 ms', 'join p95 ms', 'join max ms', 'signalling p50 ms', 'publisher p50 ms', 'subscriber p50 ms'], rows },
       bars: [{ title: 'Join time p95', unit: 'ms', items: rows.map((r) => ({ label: String(r[0]), value: Number(r[4]) })) }],
       notes: [`${rate} joins/s for ${seconds} s; join time: from opening the signalling socket to media transports connected (and producing, for publishers)`, ...notes],
     };
