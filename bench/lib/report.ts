@@ -28,6 +28,8 @@ export interface ScenarioResult {
   notes: string[];
   /** Failures the run saw (bots that could not connect, peers that are missing): never hidden. */
   failures: string[];
+  /** What the real Chromium participants (--browsers) decoded, one row per SFU run; every figure in `figures`. */
+  browserQuality?: { table: Table; figures: Record<string, unknown> };
 }
 export interface Report extends ScenarioResult {
   scenario: string;
@@ -111,6 +113,11 @@ export function renderHtml(r: Report): string {
     lineChart('Bot CPU', r.series, (p) => p.botCpuCores, 'cores'),
     lineChart('Jitter', r.series, (p) => p.jitterMs, 'ms'),
   ].join('');
+  const browsers = r.browserQuality ? `<h2>Browser quality (real Chromium participants)</h2>
+<table><thead><tr>${r.browserQuality.table.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${r.browserQuality.table.rows
+    .map((row) => `<tr>${row.map((c) => `<td>${esc(fmt(c))}</td>`).join('')}</tr>`).join('')}</tbody></table>
+${lineChart('Frames decoded per second per stream, in Chromium', r.series, (p) => p.browser?.fpsPerStream ?? null, 'frames/s')}
+${lineChart('Freezes in Chromium', r.series, (p) => p.browser?.freezes ?? null, 'per second')}` : '';
   const list = (xs: string[]): string => (xs.length ? `<ul>${xs.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '<p>none</p>');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>MeshMeet bench: ${esc(r.scenario)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1000px;color:#111}table{border-collapse:collapse;margin:1em 0}
@@ -123,6 +130,7 @@ ${esc(String(r.machine.shared ?? ''))}</p>
 ${table}
 ${r.bars.map(barChart).join('')}
 ${charts}
+${browsers}
 <h2>Notes</h2>${list(r.notes)}
 <h2 class="fail">Failures</h2>${list(r.failures)}
 <details><summary>Every figure (JSON)</summary><pre>${esc(JSON.stringify({ figures: r.figures, flags: r.flags, machine: r.machine }, null, 2))}</pre></details>
