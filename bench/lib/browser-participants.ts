@@ -11,7 +11,7 @@
  * - livekit: the npm package livekit-client, bundled by esbuild into the page at setup (no internet), adaptive
  *   stream on thumbnail-sized elements;
  * - janus: the VideoRoom over its JSON API from the bench (as Janus' own janus.js does from a page), subscribing as
- *   a subscriber to the first N publishers' feeds at simulcast substream 0; the page only answers the offer.
+ *   a subscriber to the first N publishers' feeds at Janus' default simulcast target; the page only answers the offer.
  * Every page's peer connections are recorded by an init script, so the same stats code reads all three.
  */
 import fs from 'node:fs';
@@ -247,9 +247,8 @@ const joinJanus: Joiner = async (page, sfu, room, identity, maxVideo) => {
     if (!e.jsep?.sdp) throw new Error('Janus: the subscription gave no offer');
     const answer = await answerInPage(page, e.jsep.sdp as string);
     await api.request(handle, { request: 'start' }, { type: 'answer', sdp: answer }, 'any');
-    // the lowest simulcast substream, as the other SFUs send a gallery thumbnail
-    const videoMids = ((e.plugindata.data.streams ?? []) as { mid: string; type: string }[]).filter((s) => s.type === 'video').map((s) => s.mid);
-    if (videoMids.length) await api.request(handle, { request: 'configure', streams: videoMids.map((mid) => ({ mid, substream: 0 })) }, undefined, 'any');
+    // Janus' default simulcast target (substream 2): Janus reads rids as ordered high to low, and the bots offer them
+    // low to high (q;h;f), so this is their 320x180 layer, what a gallery thumbnail gets from the other SFUs
   } catch (err) {
     await api.close();
     throw err;
