@@ -40,12 +40,8 @@ export interface InboundVideo {
   frameHeight: number | null;
 }
 
-/** What the browsers saw over one interval (rates per second; freezes counted in the interval). */
-export interface BrowserPoint {
-  /** Pages joined. */
-  browsers: number;
-  /** Video streams whose packets grew in the interval, over all pages. */
-  streams: number;
+/** The rates every browser figure has, over an interval or a run. */
+interface BrowserRates {
   framesDecodedPerS: number;
   /** Decoded frames per second per receiving stream. */
   fpsPerStream: number;
@@ -55,28 +51,29 @@ export interface BrowserPoint {
   freezeSeconds: number;
   lossPct: number;
   jitterMs: number;
-  /** The most common resolution received (WxH), or '-' before the first frame. */
-  resolution: string;
   cpuCores: number;
 }
 
+/** What the browsers saw over one interval (rates per second; freezes counted in the interval). */
+export interface BrowserPoint extends BrowserRates {
+  /** Pages joined. */
+  browsers: number;
+  /** Video streams whose packets grew in the interval, over all pages. */
+  streams: number;
+  /** The most common resolution received (WxH), or '-' before the first frame. */
+  resolution: string;
+}
+
 /** The browsers' part of one SFU run. */
-export interface BrowserFigures {
+export interface BrowserFigures extends BrowserRates {
   browsers: number;
   joined: number;
   maxVideo: number;
   client: string;
+  /** The most video streams received at once. */
   streams: number;
   framesDecoded: number;
-  framesDecodedPerS: number;
-  fpsPerStream: number;
-  frameRate: number;
-  freezes: number;
-  freezeSeconds: number;
-  lossPct: number;
-  jitterMs: number;
   resolutions: string[];
-  cpuCores: number;
   failures: string[];
 }
 
