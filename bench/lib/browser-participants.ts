@@ -96,7 +96,8 @@ const READ_INBOUND = `(async () => {
   const out = [];
   const num = (s, k) => (typeof s[k] === 'number' ? s[k] : null);
   reports.forEach((r, i) => r.forEach((s) => {
-    if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
+    // mediasoup-client's 'probator' receives the server's bandwidth probes (padding, never frames): not a stream
+    if (s.type !== 'inbound-rtp' || s.kind !== 'video' || s.mid === 'probator' || s.trackIdentifier === 'probator') return;
     out.push({
       key: i + ':' + s.id, packetsReceived: num(s, 'packetsReceived') || 0, packetsLost: num(s, 'packetsLost') || 0,
       framesDecoded: num(s, 'framesDecoded') || 0, framesPerSecond: num(s, 'framesPerSecond'), freezeCount: num(s, 'freezeCount') || 0,
