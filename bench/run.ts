@@ -114,6 +114,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     for (const f of report.failures) console.log(`FAILURE: ${f}`);
     console.log(`\nreport: ${path.relative(process.cwd(), dir)}/report.html (and result.json)`);
     if (process.env.BENCH_MARKDOWN) console.log(`\n${markdownTable(report.table)}`);
+    if (process.env.BENCH_MARKDOWN && report.browserQuality) console.log(`\n${markdownTable(report.browserQuality.table)}`);
     process.exit(0);
   } catch (err) {
     console.error(`\nbench failed: ${(err as Error).message}`);

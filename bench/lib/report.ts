@@ -102,9 +102,11 @@ function barChart(b: Bars): string {
   return `<figure><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(b.title)}"><text x="4" y="16" font-size="13" font-weight="bold">${esc(b.title)}</text>${rows}</svg></figure>`;
 }
 
+const htmlTable = (t: Table): string => `<table><thead><tr>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${t.rows
+  .map((row) => `<tr>${row.map((c) => `<td>${esc(fmt(c))}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+
 export function renderHtml(r: Report): string {
-  const table = `<table><thead><tr>${r.table.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${r.table.rows
-    .map((row) => `<tr>${row.map((c) => `<td>${esc(fmt(c))}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  const table = htmlTable(r.table);
   const charts = [
     lineChart('SFU CPU', r.series, (p) => p.sfuCpuCores, 'cores'),
     lineChart('Packets received by the bots', r.series, (p) => p.rxPps, 'packets/s'),
@@ -114,8 +116,7 @@ export function renderHtml(r: Report): string {
     lineChart('Jitter', r.series, (p) => p.jitterMs, 'ms'),
   ].join('');
   const browsers = r.browserQuality ? `<h2>Browser quality (real Chromium participants)</h2>
-<table><thead><tr>${r.browserQuality.table.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${r.browserQuality.table.rows
-    .map((row) => `<tr>${row.map((c) => `<td>${esc(fmt(c))}</td>`).join('')}</tr>`).join('')}</tbody></table>
+${htmlTable(r.browserQuality.table)}
 ${lineChart('Frames decoded per second per stream, in Chromium', r.series, (p) => p.browser?.fpsPerStream ?? null, 'frames/s')}
 ${lineChart('Freezes in Chromium', r.series, (p) => p.browser?.freezes ?? null, 'per second')}` : '';
   const list = (xs: string[]): string => (xs.length ? `<ul>${xs.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '<p>none</p>');
