@@ -52,7 +52,7 @@ export const meeting: Scenario = {
     participants: { default: '6', help: 'participants in the room' },
     seconds: { default: '20', help: 'measured seconds' },
     warmup: { default: '4', help: 'seconds after the last join before measuring' },
-    ...browserFlags(1, 'one costs about a third of a core here'),
+    ...browserFlags(1, 'one, with 4 thumbnails, costs 0.15-0.27 of a core here'),
   },
   async run(ctx): Promise<ScenarioResult> {
     const participants = intFlag(ctx, 'participants', 1, 200);
