@@ -9,7 +9,7 @@
  * How each SFU is joined, with its own client:
  * - meshmeet: our real web client (web/dist, served by the edge node itself), on a token link with `&media=none&video=N`;
  * - livekit: the npm package livekit-client, bundled by esbuild into the page at setup (no internet), adaptive
- *   stream on thumbnail-sized elements;
+ *   stream on thumbnail-sized elements (160x90);
  * - janus: the VideoRoom over its JSON API from the bench (as Janus' own janus.js does from a page), subscribing as
  *   a subscriber to the first N publishers' feeds at Janus' default simulcast target; the page only answers the offer.
  * Every page's peer connections are recorded by an init script, so the same stats code reads all three.

@@ -1,7 +1,7 @@
 /**
  * Runs IN Chromium (bundled by esbuild at bench setup, from the npm package livekit-client; nothing from the internet):
  * a view-only LiveKit participant that subscribes to the first `maxVideo` remote video tracks (and every audio track),
- * shows each in a thumbnail-sized element so that LiveKit's adaptive stream picks the layer a gallery tile needs,
+ * shows each in a thumbnail-sized element (160x90) so that LiveKit's adaptive stream picks the layer a gallery tile needs,
  * as our web client's thumbnails do.
  */
 import { Room, RoomEvent, Track, type RemoteTrackPublication } from 'livekit-client';
@@ -29,8 +29,10 @@ window.benchLivekitJoin = async (url, token, maxVideo) => {
     const el = track.attach();
     if (el instanceof HTMLVideoElement) {
       el.muted = true;
-      el.style.width = '320px';
-      el.style.height = '180px';
+      // small enough that 16 fit on the 640x360 page (adaptive stream pauses what is off screen), and at most the
+      // lowest layer's size
+      el.style.width = '160px';
+      el.style.height = '90px';
     }
     document.body.append(el);
   });
