@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { loadDevKeys, mintJoinToken } from '../../edge-node/index.js';
-import { launchBrowser, type TestBrowser } from './browser.js';
+import { CHROMIUM, launchBrowser, type TestBrowser } from './browser.js';
 import { janusRoomId, JanusApi } from './sfu/janus.js';
 import { livekitToken } from './sfu/livekit.js';
 import type { SfuServer } from './sfu/types.js';
@@ -273,6 +273,7 @@ export class BrowserParticipants {
   /** Launches one Chromium for `count` participant pages (none when count is 0). */
   static async launch(sfu: SfuServer, count: number, maxVideo: number): Promise<BrowserParticipants | null> {
     if (count === 0) return null;
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`--browsers: Chromium is missing at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH; --browsers 0 runs without)`);
     if (sfu.kind === 'meshmeet' && !fs.existsSync(path.join(ROOT, 'web/dist/app.js'))) {
       throw new Error('the web client is not built: run `npx tsx web/build.ts` (needed by --browsers on meshmeet)');
     }
