@@ -66,7 +66,10 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
 
 function lineChart(title: string, series: Series[], pick: (p: Point) => number | null, unit: string): string {
-  const W = 640, H = 220, L = 56, R = 12, T = 28, B = 30;
+  // the legend on its own lines under the title (long in compare), naming only the series this chart has data for
+  const named = series.map((s, i) => ({ s, color: COLORS[i % COLORS.length] })).filter(({ s }) => s.points.some((p) => Number.isFinite(pick(p) ?? NaN)));
+  const legendLines = Array.from({ length: Math.ceil(named.length / 3) }, (_, k) => named.slice(k * 3, k * 3 + 3));
+  const W = 640, L = 56, R = 12, T = 26 + 14 * legendLines.length, H = T + 192, B = 30;
   const all = series.flatMap((s) => s.points.map((p) => ({ t: p.t, v: pick(p) }))).filter((x) => x.v !== null && Number.isFinite(x.v)) as { t: number; v: number }[];
   if (all.length === 0) return '';
   const tMax = Math.max(1, ...all.map((x) => x.t));
@@ -83,9 +86,10 @@ function lineChart(title: string, series: Series[], pick: (p: Point) => number |
     const d = pts.map(([t, v], j) => `${j ? 'L' : 'M'}${X(t).toFixed(1)},${Y(v!).toFixed(1)}`).join('');
     return `<path d="${d}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.8"/>`;
   }).join('');
-  const legend = series.map((s, i) => `<tspan fill="${COLORS[i % COLORS.length]}">■ ${esc(s.label)}</tspan>`).join('  ');
+  const legend = legendLines.map((line, k) => `<text x="${L}" y="${32 + 14 * k}" font-size="11">${line
+    .map(({ s, color }) => `<tspan fill="${color}">■ ${esc(s.label)}</tspan>`).join('  ')}</text>`).join('');
   return `<figure><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">
-<text x="${L}" y="16" font-size="13" font-weight="bold">${esc(title)} (${esc(unit)})</text><text x="${W - R}" y="16" font-size="11" text-anchor="end">${legend}</text>
+<text x="${L}" y="16" font-size="13" font-weight="bold">${esc(title)} (${esc(unit)})</text>${legend}
 ${grid}<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#9ca3af"/><text x="${(W + L) / 2}" y="${H - 6}" font-size="10" text-anchor="middle">seconds</text>
 <text x="${W - R}" y="${H - B + 14}" font-size="10" text-anchor="end">${fmt(tMax)}</text>${lines}</svg></figure>`;
 }
