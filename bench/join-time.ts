@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { launchBrowser } from '../tests/helpers/browser.js';
+import { launchBrowser } from './lib/browser.js';
 import { ROOT, startEdge, waitFor } from '../tests/helpers/edge.js';
 import { buildWeb } from '../web/build.js';
 

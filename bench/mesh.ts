@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { mintJoinToken } from '../edge-node/index.js';
 import { generateClusterKey } from '../edge-node/src/mesh/cluster-key.js';
-import { launchBrowser } from '../tests/helpers/browser.js';
+import { launchBrowser } from './lib/browser.js';
 import { ROOT, waitFor } from '../tests/helpers/edge.js';
 import { spawnMeshEdge, startMeshEdge, type ChildEdge } from '../tests/helpers/mesh-edge.js';
 import { joinAs } from '../tests/helpers/ws-client.js';

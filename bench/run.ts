@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BROWSER_COLUMNS, browserRow } from './lib/browser-participants.js';
 import { markdownTable, renderTable, writeReport, type Report } from './lib/report.js';
 import type { Scenario, ScenarioContext } from './lib/scenario.js';
 import { SFU_KINDS, type SfuKind } from './lib/sfu/types.js';
@@ -69,6 +70,7 @@ export async function runScenario(argv: string[]): Promise<{ report: Report; dir
       process.stdout.write(`${line}\n`);
     },
     startSfu: (kind, opts) => startSfu(kind, { workDir, ...opts }),
+    browserQuality: [],
   };
   const startedAt = new Date().toISOString();
   try {
@@ -83,6 +85,13 @@ export async function runScenario(argv: string[]): Promise<{ report: Report; dir
       flags,
       ...result,
     };
+    if (ctx.browserQuality.length) {
+      report.browserQuality = {
+        table: { columns: BROWSER_COLUMNS, rows: ctx.browserQuality.map((b) => browserRow(b.label, b.figures)) },
+        figures: Object.fromEntries(ctx.browserQuality.map((b) => [b.label, b.figures])),
+      };
+      report.failures.push(...ctx.browserQuality.flatMap((b) => b.figures.failures));
+    }
     const dir = await writeReport(report, flags.out!);
     return { report, dir };
   } finally {
@@ -100,10 +109,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     const { report, dir } = await runScenario(argv);
     console.log(`\n${renderTable(report.table)}\n`);
+    if (report.browserQuality) console.log(`browser quality (real Chromium participants):\n${renderTable(report.browserQuality.table)}\n`);
     for (const n of report.notes) console.log(`note: ${n}`);
     for (const f of report.failures) console.log(`FAILURE: ${f}`);
     console.log(`\nreport: ${path.relative(process.cwd(), dir)}/report.html (and result.json)`);
     if (process.env.BENCH_MARKDOWN) console.log(`\n${markdownTable(report.table)}`);
+    if (process.env.BENCH_MARKDOWN && report.browserQuality) console.log(`\n${markdownTable(report.browserQuality.table)}`);
     process.exit(0);
   } catch (err) {
     console.error(`\nbench failed: ${(err as Error).message}`);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { iceServersFor } from '../control/index.js';
-import { launchBrowser } from '../tests/helpers/browser.js';
+import { launchBrowser } from './lib/browser.js';
 import { startCoturn } from '../tests/helpers/coturn.js';
 import { ROOT, startEdge, waitFor } from '../tests/helpers/edge.js';
 import { waitForFlowing } from '../tests/helpers/media-stats.js';

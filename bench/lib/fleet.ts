@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { BrowserParticipants, BrowserPoint } from './browser-participants.js';
 import type { BotStats, FromBot, JoinSteps, ToBot } from './protocol.js';
 import type { ConnectInfo, SfuServer } from './sfu/types.js';
 import { cpuSeconds, machineCpu } from './system.js';
@@ -157,6 +158,8 @@ export interface Point {
   botCpuCores: number;
   machineCpuCores: number;
   eventLoopP99Ms: number;
+  /** What the real Chromium participants decoded in the interval (runs with --browsers). */
+  browser?: BrowserPoint;
 }
 
 interface Totals { rx: number; bytes: number; tx: number; expected: number; lost: number; nacks: number; plis: number; freezes: number; jitter: number; connected: number; bots: number }
@@ -193,8 +196,15 @@ export class Sampler {
   /** CPU seconds of SFU processes seen so far, kept per pid so a process that exits still counts. */
   private readonly sfuSeen = new Map<number, number>();
   lastBots: BotStats[] = [];
+  /** Chromium participants sampled with the bots (--browsers), if any. */
+  browsers: BrowserParticipants | null = null;
 
   constructor(private readonly fleet: Fleet, private readonly sfu: SfuServer) {}
+
+  /** Joins the run's browser participants (if any) to `room`: call after the bots joined. */
+  async joinBrowsers(room: string): Promise<void> {
+    await this.browsers?.join(room);
+  }
 
   private sfuCpu(): number {
     for (const pid of this.sfu.pids()) this.sfuSeen.set(pid, Math.max(this.sfuSeen.get(pid) ?? 0, cpuSeconds(pid)));
@@ -204,7 +214,7 @@ export class Sampler {
   }
 
   async point(): Promise<Point | null> {
-    const s = await this.fleet.sample();
+    const [s, browser] = await Promise.all([this.fleet.sample(), this.browsers?.point() ?? null]);
     this.lastBots = s.bots;
     const at = performance.now();
     const tot = sum(s.bots);
@@ -233,6 +243,7 @@ export class Sampler {
       botCpuCores: (s.botCpuSeconds - prev.bot) / dt,
       machineCpuCores: (machine - prev.machine) / dt,
       eventLoopP99Ms: s.eventLoopP99Ms,
+      ...(browser ? { browser } : {}),
     };
     this.points.push(p);
     return p;

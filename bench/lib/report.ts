@@ -28,6 +28,8 @@ export interface ScenarioResult {
   notes: string[];
   /** Failures the run saw (bots that could not connect, peers that are missing): never hidden. */
   failures: string[];
+  /** What the real Chromium participants (--browsers) decoded, one row per SFU run; every figure in `figures`. */
+  browserQuality?: { table: Table; figures: Record<string, unknown> };
 }
 export interface Report extends ScenarioResult {
   scenario: string;
@@ -64,7 +66,10 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
 
 function lineChart(title: string, series: Series[], pick: (p: Point) => number | null, unit: string): string {
-  const W = 640, H = 220, L = 56, R = 12, T = 28, B = 30;
+  // the legend on its own lines under the title (long in compare), naming only the series this chart has data for
+  const named = series.map((s, i) => ({ s, color: COLORS[i % COLORS.length] })).filter(({ s }) => s.points.some((p) => Number.isFinite(pick(p) ?? NaN)));
+  const legendLines = Array.from({ length: Math.ceil(named.length / 3) }, (_, k) => named.slice(k * 3, k * 3 + 3));
+  const W = 640, L = 56, R = 12, T = 26 + 14 * legendLines.length, H = T + 192, B = 30;
   const all = series.flatMap((s) => s.points.map((p) => ({ t: p.t, v: pick(p) }))).filter((x) => x.v !== null && Number.isFinite(x.v)) as { t: number; v: number }[];
   if (all.length === 0) return '';
   const tMax = Math.max(1, ...all.map((x) => x.t));
@@ -81,9 +86,10 @@ function lineChart(title: string, series: Series[], pick: (p: Point) => number |
     const d = pts.map(([t, v], j) => `${j ? 'L' : 'M'}${X(t).toFixed(1)},${Y(v!).toFixed(1)}`).join('');
     return `<path d="${d}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.8"/>`;
   }).join('');
-  const legend = series.map((s, i) => `<tspan fill="${COLORS[i % COLORS.length]}">■ ${esc(s.label)}</tspan>`).join('  ');
+  const legend = legendLines.map((line, k) => `<text x="${L}" y="${32 + 14 * k}" font-size="11">${line
+    .map(({ s, color }) => `<tspan fill="${color}">■ ${esc(s.label)}</tspan>`).join('  ')}</text>`).join('');
   return `<figure><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">
-<text x="${L}" y="16" font-size="13" font-weight="bold">${esc(title)} (${esc(unit)})</text><text x="${W - R}" y="16" font-size="11" text-anchor="end">${legend}</text>
+<text x="${L}" y="16" font-size="13" font-weight="bold">${esc(title)} (${esc(unit)})</text>${legend}
 ${grid}<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#9ca3af"/><text x="${(W + L) / 2}" y="${H - 6}" font-size="10" text-anchor="middle">seconds</text>
 <text x="${W - R}" y="${H - B + 14}" font-size="10" text-anchor="end">${fmt(tMax)}</text>${lines}</svg></figure>`;
 }
@@ -100,9 +106,11 @@ function barChart(b: Bars): string {
   return `<figure><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(b.title)}"><text x="4" y="16" font-size="13" font-weight="bold">${esc(b.title)}</text>${rows}</svg></figure>`;
 }
 
+const htmlTable = (t: Table): string => `<table><thead><tr>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${t.rows
+  .map((row) => `<tr>${row.map((c) => `<td>${esc(fmt(c))}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+
 export function renderHtml(r: Report): string {
-  const table = `<table><thead><tr>${r.table.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${r.table.rows
-    .map((row) => `<tr>${row.map((c) => `<td>${esc(fmt(c))}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  const table = htmlTable(r.table);
   const charts = [
     lineChart('SFU CPU', r.series, (p) => p.sfuCpuCores, 'cores'),
     lineChart('Packets received by the bots', r.series, (p) => p.rxPps, 'packets/s'),
@@ -111,6 +119,10 @@ export function renderHtml(r: Report): string {
     lineChart('Bot CPU', r.series, (p) => p.botCpuCores, 'cores'),
     lineChart('Jitter', r.series, (p) => p.jitterMs, 'ms'),
   ].join('');
+  const browsers = r.browserQuality ? `<h2>Browser quality (real Chromium participants)</h2>
+${htmlTable(r.browserQuality.table)}
+${lineChart('Frames decoded per second per stream, in Chromium', r.series, (p) => p.browser?.fpsPerStream ?? null, 'frames/s')}
+${lineChart('Freezes in Chromium', r.series, (p) => p.browser?.freezes ?? null, 'per second')}` : '';
   const list = (xs: string[]): string => (xs.length ? `<ul>${xs.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '<p>none</p>');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>MeshMeet bench: ${esc(r.scenario)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1000px;color:#111}table{border-collapse:collapse;margin:1em 0}
@@ -123,6 +135,7 @@ ${esc(String(r.machine.shared ?? ''))}</p>
 ${table}
 ${r.bars.map(barChart).join('')}
 ${charts}
+${browsers}
 <h2>Notes</h2>${list(r.notes)}
 <h2 class="fail">Failures</h2>${list(r.failures)}
 <details><summary>Every figure (JSON)</summary><pre>${esc(JSON.stringify({ figures: r.figures, flags: r.flags, machine: r.machine }, null, 2))}</pre></details>

@@ -6,6 +6,7 @@
  * A scenario declares `needs`: 'single-node' ones run today; 'mesh' ones (cross-region, gossip) get a context
  * with several nodes once the mesh exists, through the same interface.
  */
+import { BrowserParticipants, type BrowserFigures } from './browser-participants.js';
 import type { ScenarioResult, Series } from './report.js';
 import { Fleet, Sampler, type Point } from './fleet.js';
 import type { SfuKind, SfuServer } from './sfu/types.js';
@@ -26,6 +27,8 @@ export interface ScenarioContext {
   progress(line: string): void;
   log(line: string): void;
   startSfu(kind: SfuKind, opts?: { workerBin?: string; label?: string; workers?: number }): Promise<SfuServer>;
+  /** The browser participants' figures of every SFU run (filled by onSfu with --browsers > 0), for the report. */
+  browserQuality: { label: string; figures: BrowserFigures }[];
 }
 
 export interface Scenario {
@@ -137,12 +140,40 @@ export interface SfuRun {
   failures: string[];
 }
 
-/** Starts `kind`, a fleet of bots on it, runs `fn`, and stops both whatever happens. */
+/**
+ * `--browsers N` and `--browser-video K` for a scenario: N real Chromium participants, each receiving K of the bots'
+ * video streams (the scenario calls `sampler.joinBrowsers(room)` once its bots are in).
+ */
+export function browserFlags(defaultCount: number, why: string): Record<string, FlagSpec> {
+  return {
+    browsers: { default: String(defaultCount), help: `headless Chromium participants (view only) reading getStats: frames decoded, freezes, loss (${why})` },
+    'browser-video': { default: '4', help: 'video streams each browser receives at most' },
+  };
+}
+
+/**
+ * Starts `kind`, a fleet of bots on it (and the --browsers participants), runs `fn`, and stops all of it whatever
+ * happens. `phase` names the run in the browser-quality table; `browsers` overrides --browsers.
+ */
 export async function onSfu<T>(ctx: ScenarioContext, kind: SfuKind, fn: (sfu: SfuServer, fleet: Fleet, sampler: Sampler) => Promise<T>,
-  opts?: { workerBin?: string; label?: string }): Promise<T> {
+  opts?: { workerBin?: string; label?: string; phase?: string; browsers?: number }): Promise<T> {
+  const browsers = opts?.browsers ?? (ctx.flags.browsers === undefined ? 0 : intFlag(ctx, 'browsers', 0, 8));
+  const browserVideo = ctx.flags['browser-video'] === undefined ? 4 : intFlag(ctx, 'browser-video', 1, 16);
   const sfu = await ctx.startSfu(kind, opts);
   try {
-    return await withFleet(ctx, sfu, (fleet, sampler) => fn(sfu, fleet, sampler));
+    return await withFleet(ctx, sfu, async (fleet, sampler) => {
+      const bp = await BrowserParticipants.launch(sfu, browsers, browserVideo);
+      sampler.browsers = bp;
+      try {
+        return await fn(sfu, fleet, sampler);
+      } finally {
+        if (bp) {
+          const label = [opts?.label ?? kind, opts?.phase].filter(Boolean).join(' ');
+          ctx.browserQuality.push({ label, figures: bp.summary(sampler.points.flatMap((p) => (p.browser ? [p.browser] : []))) });
+          await bp.close();
+        }
+      }
+    });
   } finally {
     await sfu.stop();
   }

@@ -144,5 +144,18 @@ export function startProcess(cmd: string, args: string[], opts: { env?: NodeJS.P
   };
 }
 
-/** Polls until a check is truthy (the tests' helper, shared with the bench). */
-export { waitFor as until } from '../../tests/helpers/edge.js';
+/** Polls until a check is truthy, or throws naming what it waited for (the tests import it as `waitFor`). */
+export async function until<T>(what: string, check: () => Promise<T> | T, timeoutMs = 30_000, everyMs = 200): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

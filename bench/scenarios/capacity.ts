@@ -8,7 +8,7 @@
 import os from 'node:os';
 import type { Point } from '../lib/fleet.js';
 import type { ScenarioResult, Series } from '../lib/report.js';
-import { failuresOf, intFlag, joinAll, measure, numFlag, onSfu, sleep, summarize, type Scenario, type ScenarioContext } from '../lib/scenario.js';
+import { browserFlags, failuresOf, intFlag, joinAll, measure, numFlag, onSfu, sleep, summarize, type Scenario, type ScenarioContext } from '../lib/scenario.js';
 import type { SfuKind } from '../lib/sfu/types.js';
 
 /** A bot process whose event loop stalls longer than this cannot read its sockets in time: its loss says nothing of the SFU. */
@@ -38,6 +38,8 @@ export interface CapacityOptions {
   maxMinutes: number;
   workerBin?: string;
   label?: string;
+  /** Overrides --browsers (compare runs its ramps without them). */
+  browsers?: number;
 }
 
 export async function runCapacity(ctx: ScenarioContext, kind: SfuKind, o: CapacityOptions) {
@@ -52,6 +54,7 @@ export async function runCapacity(ctx: ScenarioContext, kind: SfuKind, o: Capaci
     const pubs = await joinAll(fleet, Array.from({ length: o.publishers }, (_, i) => ({ id: `pub${i}`, room, publish: true, subscribe: false })));
     failures.push(...failuresOf(pubs, label));
     if (pubs.every((p) => !p.ok)) throw new Error(`${label}: no publisher could connect (${pubs[0]?.error})`);
+    await sampler.joinBrowsers(room);
     const live = pubs.filter((p) => p.ok).length;
     const steps: CapacityStep[] = [];
     const points: Point[] = [];
@@ -90,7 +93,7 @@ export async function runCapacity(ctx: ScenarioContext, kind: SfuKind, o: Capaci
     const best = under.at(-1) ?? null;
     const figures: CapacityFigures = { sfu: kind, label, publishers: o.publishers, steps, best, stoppedBecause };
     return { figures, points, failures, server: sfu.describe() };
-  }, { workerBin: o.workerBin, label });
+  }, { workerBin: o.workerBin, label, phase: 'capacity', browsers: o.browsers });
 }
 
 export const CAPACITY_COLUMNS = ['sfu', 'max subscribers', 'consumers', 'rx pkt/s', 'loss %', 'SFU cores', 'pkt/s per SFU core',
@@ -132,6 +135,7 @@ export const capacity: Scenario = {
   needs: 'single-node',
   flags: {
     ...CAPACITY_FLAGS,
+    ...browserFlags(0, 'off by default: the ramp ends at the machine\'s limit, and a browser takes CPU from it'),
     'worker-bins': { default: '', help: 'meshmeet only: comma-separated mediasoup-worker binaries to compare in the same run (e.g. before/after libsrtp)' },
   },
   async run(ctx): Promise<ScenarioResult> {

@@ -4,7 +4,7 @@
  * ratios. An SFU that cannot be started is a failure in the results; the others still run.
  */
 import type { ScenarioResult, Series } from '../lib/report.js';
-import { intFlag, type Scenario } from '../lib/scenario.js';
+import { browserFlags, intFlag, type Scenario } from '../lib/scenario.js';
 import { CAPACITY_FLAGS, capacityOptions, runCapacity, type CapacityFigures } from './capacity.js';
 import { runMeeting, type MeetingFigures } from './meeting.js';
 
@@ -16,6 +16,7 @@ export const compare: Scenario = {
     participants: { default: '5', help: 'meeting: participants' },
     seconds: { default: '12', help: 'meeting: measured seconds' },
     ...CAPACITY_FLAGS,
+    ...browserFlags(1, 'in the meeting phase of every SFU; not in the capacity ramps, whose limit is the machine'),
   },
   async run(ctx): Promise<ScenarioResult> {
     if (ctx.flags.sfu === 'meshmeet') ctx.sfus = ['meshmeet', 'livekit', 'janus'];
@@ -38,7 +39,7 @@ export const compare: Scenario = {
         failures.push(`${kind} meeting: ${(err as Error).message}`);
       }
       try {
-        const c = await runCapacity(ctx, kind, o);
+        const c = await runCapacity(ctx, kind, { ...o, browsers: 0 });
         caps[kind] = c.figures;
         failures.push(...c.failures);
         series.push({ label: `${kind} capacity`, points: c.points });

@@ -3,7 +3,7 @@
  * subscribing to everyone; measured for --seconds after a warm-up. One row per SFU in --sfu.
  */
 import type { ScenarioResult } from '../lib/report.js';
-import { eachSfu, failuresOf, intFlag, joinAll, measure, onSfu, sleep, summarize, type Scenario, type ScenarioContext } from '../lib/scenario.js';
+import { browserFlags, eachSfu, failuresOf, intFlag, joinAll, measure, onSfu, sleep, summarize, type Scenario, type ScenarioContext } from '../lib/scenario.js';
 import type { SfuKind } from '../lib/sfu/types.js';
 
 export interface MeetingFigures {
@@ -23,6 +23,7 @@ export function runMeeting(ctx: ScenarioContext, kind: SfuKind, participants: nu
     await sfu.prepareRoom(room, participants);
     ctx.progress(`${kind}: joining ${participants} participants...`);
     const joins = await joinAll(fleet, Array.from({ length: participants }, (_, i) => ({ id: `p${i}`, room, publish: true })));
+    await sampler.joinBrowsers(room);
     await sleep(warmup * 1000);
     const points = await measure(ctx, sampler, `${kind} meeting`, seconds);
     const bots = sampler.lastBots;
@@ -34,7 +35,7 @@ export function runMeeting(ctx: ScenarioContext, kind: SfuKind, participants: nu
       keyframesReceived: bots.reduce((a, b) => a + (b.rx?.keyframes ?? 0), 0),
     };
     return { figures, points, failures: failuresOf(joins, kind), server: sfu.describe() };
-  });
+  }, { phase: 'meeting' });
 }
 
 export const meetingRow = (f: MeetingFigures): (string | number | null)[] => [
@@ -51,6 +52,7 @@ export const meeting: Scenario = {
     participants: { default: '6', help: 'participants in the room' },
     seconds: { default: '20', help: 'measured seconds' },
     warmup: { default: '4', help: 'seconds after the last join before measuring' },
+    ...browserFlags(1, 'one, with 4 thumbnails, costs 0.15-0.27 of a core here'),
   },
   async run(ctx): Promise<ScenarioResult> {
     const participants = intFlag(ctx, 'participants', 1, 200);

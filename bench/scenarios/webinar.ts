@@ -3,7 +3,7 @@
  * exists, attendees spread over the nodes of a local mesh through the same scenario (a `nodes` flag).
  */
 import type { ScenarioResult } from '../lib/report.js';
-import { eachSfu, failuresOf, intFlag, joinAll, measure, onSfu, sleep, summarize, type Scenario } from '../lib/scenario.js';
+import { browserFlags, eachSfu, failuresOf, intFlag, joinAll, measure, onSfu, sleep, summarize, type Scenario } from '../lib/scenario.js';
 
 export const webinar: Scenario = {
   name: 'webinar',
@@ -13,6 +13,7 @@ export const webinar: Scenario = {
     panelists: { default: '3', help: 'publishing panelists' },
     attendees: { default: '30', help: 'view-only attendees' },
     seconds: { default: '15', help: 'measured seconds' },
+    ...browserFlags(0, 'as attendees; off by default: the attendees are the load'),
   },
   async run(ctx): Promise<ScenarioResult> {
     const panelists = intFlag(ctx, 'panelists', 1, 20);
@@ -25,6 +26,7 @@ export const webinar: Scenario = {
         ...(await joinAll(fleet, Array.from({ length: panelists }, (_, i) => ({ id: `panelist${i}`, room, publish: true })))),
         ...(await joinAll(fleet, Array.from({ length: attendees }, (_, i) => ({ id: `attendee${i}`, room, publish: false })), 6)),
       ];
+      await sampler.joinBrowsers(room);
       await sleep(3000);
       const points = await measure(ctx, sampler, `${kind} webinar`, seconds);
       const s = summarize(points);
@@ -34,7 +36,7 @@ export const webinar: Scenario = {
         points, failures: failuresOf(joins, kind),
         figures: { sfu: kind, panelists, attendees, joined: ok, summary: s, server: sfu.describe() },
       };
-    }));
+    }, { phase: 'webinar' }));
     return {
       figures, series, failures,
       table: { columns: ['sfu', 'joined', 'rx pkt/s', 'loss %', 'jitter ms', 'SFU cores', 'pkt/s per SFU core'], rows },

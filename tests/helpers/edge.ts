@@ -87,21 +87,8 @@ export async function startEdge(overrides: Partial<EdgeConfigInput> = {}, extras
   };
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes (generous: the machine is shared). */
-export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 30_000, everyMs = 200): Promise<NonNullable<T>> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** Polls until a check is truthy (lives in bench/lib/system.ts, shared with the bench). */
+export { until as waitFor } from '../../bench/lib/system.js';
 
 /**
  * What really lives in this process's mediasoup workers, seen through mediasoup's public observer API (no reaching

@@ -7,6 +7,7 @@
  * `&nodes=ws://a,ws://b` lists other nodes of the cluster to reconnect to (same token) when this one goes away.
  * A guest whose node goes away asks the control plane again (`POST /meetings/:id/join`), which routes to a live node.
  * `&ice=` (URI-encoded JSON RTCIceServer[]) and `&policy=relay` on a token link pass TURN servers, as the control plane does.
+ * `&video=N` on a token link receives at most N remote video streams (a thin client; the bench's browser participants).
  */
 import { DevicePanel } from './devices.js';
 import { $ } from './dom.js';
@@ -117,6 +118,7 @@ export function startEdgeApp(): void {
   };
   const linkIce = hash.get('ice') ? (JSON.parse(hash.get('ice')!) as RTCIceServer[]) : undefined;
   const ice = { iceServers: linkIce, iceTransportPolicy: hash.get('policy') === 'relay' ? 'relay' as const : 'all' as const };
+  const maxVideo = /^\d{1,3}$/.test(hash.get('video') ?? '') ? Number(hash.get('video')) : undefined;
 
   $('join-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -148,7 +150,7 @@ export function startEdgeApp(): void {
   const linkToken = hash.get('token');
   if (linkToken && query.get('meeting')) {
     chatUnavailable(NO_CHAT);
-    joinMeeting({ meetingId: query.get('meeting')!, token: linkToken, nodeUrl, media, rejoin: linkRejoin(linkToken), ice }).catch((err: Error & { code?: string }) => {
+    joinMeeting({ meetingId: query.get('meeting')!, token: linkToken, nodeUrl, media, rejoin: linkRejoin(linkToken), ice, maxVideo }).catch((err: Error & { code?: string }) => {
       setError(explainJoinError(err));
       joinFailed(err);
       showJoin();

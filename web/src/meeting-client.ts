@@ -65,6 +65,8 @@ export interface MeetingClientOptions {
   connect?: (nodeUrl: string, meetingId: string, token: string) => SignallingClient;
   /** TURN servers (from the join response) and, for tests, a forced relay policy. */
   ice?: IceOptions;
+  /** Consume at most this many remote video streams (the first offered; audio always): a thin client, or the bench's browser participants. */
+  maxVideo?: number;
 }
 
 /** Close codes after which the client looks for another node; the others (removed, ended, replaced, bad token) are final. */
@@ -116,6 +118,8 @@ export class MeetingClient {
   private moving = false;
   /** Producers announced and not closed: a retried consume gives up on one that closed meanwhile. */
   private readonly offered = new Set<string>();
+  /** Video producers taken under `maxVideo`. */
+  private readonly videoTaken = new Set<string>();
 
   constructor(
     public signalling: SignallingClient,
@@ -168,6 +172,11 @@ export class MeetingClient {
    */
   private async consumeSoon(p: ProducerInfo): Promise<void> {
     const s = this.signalling;
+    const maxVideo = this.options?.maxVideo;
+    if (p.kind === 'video' && maxVideo !== undefined && !this.videoTaken.has(p.id)) {
+      if (this.videoTaken.size >= maxVideo) return;
+      this.videoTaken.add(p.id);
+    }
     this.offered.add(p.id);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -202,6 +211,7 @@ export class MeetingClient {
     on('producerClosed', ({ producerId }) => {
       this.offered.delete(producerId);
       this.pauseEvents.delete(producerId);
+      this.videoTaken.delete(producerId);
     });
     on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
     on('producerPaused', ({ producerId }) => this.setRemotePaused(producerId, true));

@@ -74,6 +74,8 @@ export interface JoinOptions {
   rejoin?: Rejoin;
   /** TURN servers (from the join response) and, for tests, a forced relay policy. */
   ice?: IceOptions;
+  /** Receive at most this many remote video streams (MeetingClientOptions.maxVideo). */
+  maxVideo?: number;
 }
 
 type PanelName = 'people' | 'chat' | 'settings';
@@ -125,7 +127,7 @@ export const joinFailed = (err: unknown): void => markFailed(err);
 export async function joinMeeting(o: JoinOptions): Promise<MeetingClient> {
   window.meshmeet.timing.joinStart = performance.now();
   const signalling = SignallingClient.connect(o.nodeUrl, o.meetingId, o.token);
-  const c = new MeetingClient(signalling, { meetingId: o.meetingId, nodeUrl: o.nodeUrl, token: o.token, rejoin: o.rejoin, ice: o.ice });
+  const c = new MeetingClient(signalling, { meetingId: o.meetingId, nodeUrl: o.nodeUrl, token: o.token, rejoin: o.rejoin, ice: o.ice, maxVideo: o.maxVideo });
   client = c;
   wire(c);
   try {

@@ -52,7 +52,7 @@ async function ensureJanus(): Promise<string> {
 }
 
 /** The JSON API over HTTP: one session, handles, a long-poll loop dispatching events to waiters. */
-class JanusApi {
+export class JanusApi {
   session = 0;
   private closed = false;
   private readonly waiters: { match: (e: any) => boolean; resolve: (e: any) => void }[] = [];

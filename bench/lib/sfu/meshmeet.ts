@@ -33,6 +33,7 @@ export async function startMeshmeet(o: MeshmeetServerOptions): Promise<SfuServer
     ...process.env,
     EDGE_JWKS: keys.jwksPath, EDGE_HTTP_HOST: '127.0.0.1', EDGE_HTTP_PORT: String(httpPort), EDGE_WORKERS: String(o.workers),
     EDGE_RTC_LISTEN_IP: '127.0.0.1', EDGE_RTC_BASE_PORT: String(rtcBase), EDGE_LOG_LEVEL: 'warn', EDGE_NODE_ID: o.label ?? 'bench',
+    EDGE_WEB_ROOT: path.join(ROOT, 'web/dist'), // the web client, for --browsers
     ...(o.workerBin ? { MEDIASOUP_WORKER_BIN: o.workerBin } : {}),
   };
   const logFile = path.join(o.workDir, `${o.label ?? 'meshmeet'}.log`);
