@@ -2,7 +2,7 @@
 export { EdgeNode, type EdgeNodeOptions } from './src/edge-node.js';
 export { loadConfig, CONFIG_ENV, type EdgeConfig, type EdgeConfigInput } from './src/config.js';
 export { loadDevKeys, mintJoinToken, mintCommand, DEV_ISSUER, type DevKeys, type MintOptions } from './src/auth/dev-keys.js';
-export { RevocationStore, type RevocationRecord, type Refusal } from './src/auth/revocations.js';
+export { RevocationStore, revocationWindow, type RevocationRecord, type Refusal } from './src/auth/revocations.js';
 export * as signalling from './protocol/signalling.js';
 export * as joinToken from './protocol/join-token.js';
 export * as commands from './protocol/commands.js';
