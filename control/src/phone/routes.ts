@@ -46,12 +46,16 @@ export function phoneApi(admission: PhoneAdmission, secret: string | undefined):
   return app;
 }
 
+/** GET /meetings/:id/dial-in: the number to call and the meeting's PIN, or null when no gateway is set up. */
+export const DialIn = z.object({ number: z.string(), pin: z.string() }).nullable();
+export type DialIn = z.infer<typeof DialIn>;
+
 /** How to dial in, for the portal (any user who may see the meeting). */
 export function dialInRoutes(api: Api, meetings: Meetings, dialInNumber: string | undefined): void {
   api.route({
     method: 'get', path: '/meetings/:id/dial-in', tag: 'meetings', auth: 'user', errors: [404],
     summary: 'How to join by phone: the number to call and the meeting\'s numeric PIN (null when no gateway is set up)',
-    response: z.object({ number: z.string(), pin: z.string() }).nullable(),
+    response: DialIn,
   }, async ({ user, params }) => {
     const { m } = await meetings.access(user, params.id!);
     return dialInNumber ? { number: dialInNumber, pin: m.dial_pin } : null;

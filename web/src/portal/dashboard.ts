@@ -1,6 +1,6 @@
 /** Signed in: your meetings, the "New meeting" form, your profile and your calendar feed. */
 import { $, fill, h } from '../dom.js';
-import { del, describe, get, meetingPath, patch, post, type Meeting, type Profile, type Role } from './api.js';
+import { del, describe, get, meetingPath, patch, post, type CalendarFeed, type Meeting, type MeetingList, type Profile, type Role } from './api.js';
 import { topBar } from './chrome.js';
 import { browserTimeZone, formatClock, formatInstant, instantToZonedLocal, nextHourLocal, timeZones, zonedToInstant } from './time.js';
 
@@ -50,7 +50,7 @@ export function renderDashboard(root: HTMLElement, me: Profile): void {
 
 async function loadMeetings(list: HTMLElement, me: Profile): Promise<void> {
   try {
-    const { meetings } = await get<{ meetings: Meeting[] }>('/meetings');
+    const { meetings } = await get<MeetingList>('/meetings');
     fill(list, ...meetings.map((m) => meetingItem(m, me)));
     if (!meetings.length) list.append(h('li', { class: 'empty muted' }, 'No meetings yet. Create one below.'));
   } catch (err) {
@@ -318,7 +318,7 @@ function feedCard(): HTMLElement {
     url,
     h('div', { class: 'button-row' },
       h('button', { type: 'button', id: 'feed-create', class: 'small', onclick: () => {
-        post<{ url: string }>('/calendar/feed')
+        post<CalendarFeed>('/calendar/feed')
           .then((r) => {
             url.value = r.url;
             url.hidden = false;
