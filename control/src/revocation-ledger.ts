@@ -11,15 +11,20 @@ export class RevocationLedger {
   /** Signed command -> the time (seconds) after which no token it revokes is valid. */
   readonly #keepUntil = new Map<string, number>();
 
-  /** Keeps a signed remove/end command signed at `signedAt` (seconds since the epoch). */
+  /** Keeps a signed remove/end command signed at `signedAt` (seconds since the epoch, its time of signing: now). */
   add(command: string, signedAt: number): void {
+    this.#prune(signedAt);
     this.#keepUntil.set(command, revocationWindow(signedAt).keepUntil);
   }
 
   /** The commands that still matter at `nowSeconds`, oldest first; the others are dropped. */
   active(nowSeconds: number): string[] {
-    for (const [command, until] of this.#keepUntil) if (until < nowSeconds) this.#keepUntil.delete(command);
+    this.#prune(nowSeconds);
     return [...this.#keepUntil.keys()];
+  }
+
+  #prune(nowSeconds: number): void {
+    for (const [command, until] of this.#keepUntil) if (until < nowSeconds) this.#keepUntil.delete(command);
   }
 
   get size(): number {

@@ -49,4 +49,6 @@ test('the control plane keeps a signed revocation exactly as long as the nodes d
   store.prune(lastKept + 1);
   assert.equal(store.size, 0);
   assert.equal(ledger.size, 1);
+  ledger.add('signed-later', T + 100 + 30 + MAX_JOIN_TOKEN_TTL_SECONDS + 1);
+  assert.equal(ledger.size, 1, 'adding drops what no longer matters (the ledger does not grow without bound)');
 });
