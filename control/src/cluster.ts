@@ -41,11 +41,14 @@ export interface ClusterCommandRoute extends CommandRoute {
  */
 export function clusterCommandRoute(view: ClusterView, log?: Logger): ClusterCommandRoute {
   const revocations = new RevocationLedger();
+  const publish = (command: string, o: { forPeer?: string } = {}): Promise<unknown> =>
+    view.publishRevocation(command, o).catch((err: Error) => log?.warn({ err: err.message }, 'revocation not gossiped'));
   const onNodeUp = (node: mesh.NodeInfo) => {
-    const active = revocations.active(Math.floor(Date.now() / 1000));
-    if (active.length === 0) return;
-    log?.info({ nodeId: node.nodeId, revocations: active.length }, 'node up: republishing the active revocations');
-    for (const command of active) void view.publishRevocation(command, node.peerId ? { forPeer: node.peerId } : {});
+    const [first, ...rest] = revocations.active(Math.floor(Date.now() / 1000));
+    if (first === undefined) return;
+    log?.info({ nodeId: node.nodeId, revocations: rest.length + 1 }, 'node up: republishing the active revocations');
+    // The first waits (bounded) for the node's subscription to reach this member; the others then go at once.
+    void publish(first, { forPeer: node.peerId }).then(() => rest.forEach((command) => void publish(command, { forPeer: node.peerId })));
   };
   view.on('nodeUp', onNodeUp);
   return {
@@ -53,7 +56,7 @@ export function clusterCommandRoute(view: ClusterView, log?: Logger): ClusterCom
     nodeUrls: (meetingId) => view.nodesOfMeeting(meetingId).map((n) => n.signallingUrl.replace(/\/$/, '')),
     revoke: (command, signedAt) => {
       revocations.add(command, signedAt);
-      void view.publishRevocation(command);
+      void publish(command);
     },
     close: () => view.off('nodeUp', onNodeUp),
   };

@@ -52,9 +52,6 @@ export interface LinkStats {
 /** Where to go next when the node is lost: a node URL and a join token for it (e.g. POST /meetings/:id/join again). */
 export type Rejoin = (hint: { failedUrl: string; reason: string; attempt: number }) => Promise<{ nodeUrl: string; token: string }>;
 
-/** A local track kept across a move to another node. */
-type KeptTrack = { source: ProducerSource; track: MediaStreamTrack | null; paused: boolean };
-
 export interface MeetingClientOptions {
   meetingId: string;
   /** ws(s) base URL of the node `signalling` is connected to, and the token it was given. */
@@ -262,7 +259,7 @@ export class MeetingClient {
     }
     this.closeMedia(false);
     old.close();
-    const connect = this.connector(o);
+    const connect = o.connect ?? ((url, meetingId, token) => SignallingClient.connect(url, meetingId, token));
     const until = Date.now() + (o.giveUpAfterMs ?? 45_000);
     let next: { nodeUrl: string; token: string } | null = nodeUrl ? { nodeUrl, token: o.token } : null;
     let lastError = reason;
@@ -280,7 +277,12 @@ export class MeetingClient {
         o.token = target.token;
         this.participants.clear();
         this.emit('participants');
-        await this.joinAndRepublish(keep);
+        await this.join();
+        for (const k of keep) {
+          if (!k.track || k.track.readyState !== 'live') continue;
+          await this.publish(k.source, k.track);
+          if (k.paused) await this.setPaused(k.source, true);
+        }
         this.moving = false;
         this.emit('reconnected', target.nodeUrl);
         return;
@@ -296,31 +298,17 @@ export class MeetingClient {
     if (!this.left) this.emit('disconnected', { code: CloseCodes.nodeShutdown, reason: `could not reconnect: ${lastError}`.slice(0, 200) });
   }
 
-  /** Joins on the current signalling connection and publishes the kept local tracks again (paused ones paused). */
-  private async joinAndRepublish(keep: KeptTrack[]): Promise<void> {
-    await this.join();
-    for (const k of keep) {
-      if (!k.track || k.track.readyState !== 'live') continue;
-      await this.publish(k.source, k.track);
-      if (k.paused) await this.setPaused(k.source, true);
-    }
-  }
-
-  private connector(o: MeetingClientOptions): NonNullable<MeetingClientOptions['connect']> {
-    return o.connect ?? ((url, meetingId, token) => SignallingClient.connect(url, meetingId, token));
-  }
-
   /**
    * Joins `nodeUrl` and republishes while the current connection and its media keep running; then closes the old
    * ones. Returns false (having put everything back as it was) when the new node cannot be joined.
    */
-  private async moveFirst(nodeUrl: string, keep: KeptTrack[]): Promise<boolean> {
+  private async moveFirst(nodeUrl: string, keep: Array<{ source: ProducerSource; track: MediaStreamTrack | null; paused: boolean }>): Promise<boolean> {
     const o = this.options!;
     const old = {
       signalling: this.signalling, send: this.sendTransport, recv: this.recvTransport,
       consumers: new Map(this.consumers), remote: new Map(this.remote), local: new Map(this.local), participants: new Map(this.participants),
     };
-    const connect = this.connector(o);
+    const connect = o.connect ?? ((url, meetingId, token) => SignallingClient.connect(url, meetingId, token));
     const s = connect(nodeUrl, o.meetingId, o.token);
     this.signalling = s;
     this.sendTransport = this.recvTransport = null;
@@ -328,7 +316,12 @@ export class MeetingClient {
     this.remote.clear();
     this.local.clear();
     try {
-      await this.joinAndRepublish(keep);
+      await this.join();
+      for (const k of keep) {
+        if (!k.track || k.track.readyState !== 'live') continue;
+        await this.publish(k.source, k.track);
+        if (k.paused) await this.setPaused(k.source, true);
+      }
     } catch (err) {
       console.warn('could not join the new node before leaving this one', (err as Error).message);
       // Back to the old connection's state; the caller then moves the usual way.
