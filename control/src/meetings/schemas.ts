@@ -50,6 +50,8 @@ export const CreateMeeting = z.discriminatedUnion('kind', [
   }),
 ]);
 export type CreateMeeting = z.infer<typeof CreateMeeting>;
+/** POST /meetings as a client sends it (defaults may be left out). */
+export type CreateMeetingInput = z.input<typeof CreateMeeting>;
 
 export const UpdateMeeting = z.object({
   title: z.string().trim().min(1).max(200).optional(),
@@ -58,6 +60,7 @@ export const UpdateMeeting = z.object({
   timeZone: TimeZone.optional(),
   settings: z.object(SettingFields).partial().optional(),
 }).strict();
+export type UpdateMeetingInput = z.input<typeof UpdateMeeting>;
 
 export const MeetingView = z.object({
   id: z.string(),

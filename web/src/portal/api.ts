@@ -14,6 +14,7 @@ export type {
   ChatSent,
   ControlRequest,
   ControlResponse,
+  CreateMeetingInput,
   DialIn,
   HostControl as HostAction,
   JoinResponse,
@@ -25,6 +26,8 @@ export type {
   ParticipantState,
   ParticipantView as Participant,
   Profile,
+  UpdateMeetingInput,
+  UpdateProfileInput,
 } from '../../../control/index.js';
 
 /** Hosts and co-hosts: they see the waiting room and have host controls. */
