@@ -1,8 +1,9 @@
 /** The edge node's public surface for other folders (tests, bench, the dev server, later the control plane). */
 export { EdgeNode, type EdgeNodeOptions } from './src/edge-node.js';
 export { loadConfig, CONFIG_ENV, type EdgeConfig, type EdgeConfigInput } from './src/config.js';
+export { Flag, ListenPort, LogLevel, loadEnvConfig, type EnvConfigSource } from './src/env-config.js';
 export { loadDevKeys, mintJoinToken, mintCommand, DEV_ISSUER, type DevKeys, type MintOptions } from './src/auth/dev-keys.js';
-export { RevocationStore, type RevocationRecord, type Refusal } from './src/auth/revocations.js';
+export { RevocationStore, revocationWindow, type RevocationRecord, type Refusal } from './src/auth/revocations.js';
 export * as signalling from './protocol/signalling.js';
 export * as joinToken from './protocol/join-token.js';
 export * as commands from './protocol/commands.js';

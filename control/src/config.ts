@@ -1,5 +1,6 @@
 /** Control plane configuration: environment variables, validated once at start. */
 import { z } from 'zod';
+import { Flag, ListenPort, LogLevel, loadEnvConfig } from '../../edge-node/index.js';
 
 const Url = z.string().url();
 
@@ -14,7 +15,7 @@ export type ExternalIdp = z.infer<typeof ExternalIdp>;
 
 export const ControlConfig = z.object({
   httpHost: z.string().default('127.0.0.1'),
-  httpPort: z.coerce.number().int().min(0).max(65535).default(8090),
+  httpPort: ListenPort.default(8090),
   /** The URL browsers use to reach the control plane (issuer base, cookie scope, links in invites). */
   publicUrl: Url.default('http://localhost:8090'),
   /** PostgreSQL URL; unset: an embedded PGlite database in `dataDir`. */
@@ -37,7 +38,7 @@ export const ControlConfig = z.object({
   /** External OpenID issuers, as a JSON array of {name, issuer, clientId, clientSecret}. */
   externalIdps: z.array(ExternalIdp).default([]),
   /** Secure cookies; unset: on when the public URL is https. */
-  secureCookies: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]).optional(),
+  secureCookies: Flag.optional(),
   joinTokenTtlSeconds: z.coerce.number().int().min(30).max(3600).default(300),
   /** Join requests per client IP: a burst, then this many per second. */
   joinRateBurst: z.coerce.number().int().min(1).default(20),
@@ -48,7 +49,7 @@ export const ControlConfig = z.object({
   clusterJoin: z.string().optional(),
   /** libp2p listen multiaddrs of the control plane's member, comma separated. */
   clusterListen: z.string().default('/ip4/127.0.0.1/tcp/0'),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logLevel: LogLevel.default('info'),
   /** TURN servers handed to clients with each join (comma separated turn:/turns: URLs); empty: none. */
   turnUrls: z.string().default(''),
   /** coturn's `static-auth-secret`: credentials are HMACs of it (never sent to clients). */
@@ -94,25 +95,7 @@ const ENV: Record<keyof ControlConfigInput, string> = {
 export const CONTROL_ENV = ENV;
 
 export function loadControlConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ControlConfigInput> = {}): ControlConfig {
-  const raw: Record<string, unknown> = {};
-  for (const [key, name] of Object.entries(ENV)) {
-    const v = env[name];
-    if (v === undefined || v === '') continue;
-    if (key === 'externalIdps') {
-      try {
-        raw[key] = JSON.parse(v);
-      } catch {
-        throw new Error(`invalid control plane configuration: ${name}: not valid JSON`);
-      }
-    } else raw[key] = v;
-  }
-  const parsed = ControlConfig.safeParse({ ...raw, ...overrides });
-  if (!parsed.success) {
-    const msg = parsed.error.issues
-      .map((i) => `${ENV[i.path[0] as keyof ControlConfigInput] ?? String(i.path[0])}${i.path.length > 1 ? `.${i.path.slice(1).join('.')}` : ''}: ${i.message}`)
-      .join('; ');
-    throw new Error(`invalid control plane configuration: ${msg}`);
-  }
+  const c = loadEnvConfig({ what: 'control plane', schema: ControlConfig, vars: ENV, env, overrides, json: ['externalIdps'] });
   // Behind https, cookies are Secure unless explicitly turned off.
-  return { ...parsed.data, secureCookies: parsed.data.secureCookies ?? parsed.data.publicUrl.startsWith('https:') };
+  return { ...c, secureCookies: c.secureCookies ?? c.publicUrl.startsWith('https:') };
 }

@@ -33,7 +33,7 @@ import { createIdentity, type Identity } from './identity/index.js';
 import { KeyStore } from './keys.js';
 import { EdgeClient } from './meetings/edge-client.js';
 import { JoinPlacement, configuredNodeSource } from './meetings/placement.js';
-import { clusterCommandRoute, clusterSources, joinCluster } from './cluster.js';
+import { clusterCommandRoute, clusterSources, joinCluster, type ClusterCommandRoute } from './cluster.js';
 import type { ClusterView } from '../../edge-node/index.js';
 import { meetingRoutes } from './meetings/routes.js';
 import { CreateMeeting } from './meetings/schemas.js';
@@ -74,6 +74,8 @@ export class ControlPlane {
   private metrics: ReturnType<typeof createControlMetrics> | null = null;
   /** The edge cluster's membership and directory (null without a cluster). */
   cluster: ClusterView | null = null;
+  /** Host commands through the cluster (it republishes revocations to nodes that come up). */
+  private commandRoute: ClusterCommandRoute | null = null;
   /** Requests being handled (their client may have gone): stop() waits for them before closing the database. */
   private inflight = 0;
 
@@ -126,7 +128,8 @@ export class ControlPlane {
       await joinKeys.current();
       this.identity = await createIdentity({ pool: this.pool, config: cfg, log: this.log, keys: new KeyStore(this.pool, 'oidc') });
       this.cluster = this.options.cluster ?? (await joinCluster(cfg, this.log));
-      const route = this.cluster ? clusterCommandRoute(this.cluster) : undefined;
+      const route = this.cluster ? clusterCommandRoute(this.cluster, this.log) : undefined;
+      this.commandRoute = route ?? null;
       const edge = new EdgeClient(joinKeys, cfg.publicUrl, cfg.edgeNodeUrl.replace(/\/$/, ''), cfg.joinTokenTtlSeconds, route);
       const meetings = new Meetings(this.pool, edge, cfg.publicUrl);
       this.meetings = meetings;
@@ -270,6 +273,8 @@ export class ControlPlane {
     await this.chat?.close().catch(() => undefined);
     await this.pool?.end().catch(() => undefined);
     await this.embedded?.stop().catch(() => undefined);
+    this.commandRoute?.close();
+    this.commandRoute = null;
     if (this.cluster !== this.options.cluster) await this.cluster?.close().catch(() => undefined);
     this.cluster = null;
     this.identity = this.chat = this.pool = this.embedded = this.meetings = null;

@@ -6,10 +6,10 @@
  */
 import pino from 'pino';
 import { z } from 'zod';
+import { ListenPort as Port, LogLevel } from '../src/env-config.js';
 import { SIP_GATEWAY_DEFAULTS, startSipGateway } from './gateway.js';
 import { makePrompts } from './prompts.js';
 
-const Port = z.coerce.number().int().min(0).max(65535);
 const Env = z.object({
   SIP_CONTROL_URL: z.string().url(),
   PHONE_GATEWAY_SECRET: z.string().min(16),
@@ -26,7 +26,7 @@ const Env = z.object({
   SIP_MIX_SPEAKERS: z.coerce.number().int().min(1).max(8).default(SIP_GATEWAY_DEFAULTS.mixSpeakers),
   SIP_OPUS_COMPLEXITY: z.coerce.number().int().min(0).max(10).default(SIP_GATEWAY_DEFAULTS.opusComplexity),
   SIP_PROMPT_DIR: z.string().default(SIP_GATEWAY_DEFAULTS.promptDir),
-  SIP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SIP_LOG_LEVEL: LogLevel.default('info'),
 });
 
 if (process.argv.includes('--make-prompts')) {

@@ -1,6 +1,7 @@
 /** Edge node configuration: from environment variables, validated once at start. */
 import os from 'node:os';
 import { z } from 'zod';
+import { Flag, ListenPort, LogLevel, loadEnvConfig } from './env-config.js';
 
 const Port = z.coerce.number().int().min(1).max(65535);
 
@@ -10,7 +11,7 @@ export const EdgeConfig = z
     nodeId: z.string().min(1).max(64).default(os.hostname()),
     /** Interface the HTTP and WebSocket server listens on. */
     httpHost: z.string().default('127.0.0.1'),
-    httpPort: z.coerce.number().int().min(0).max(65535).default(8080),
+    httpPort: ListenPort.default(8080),
     /** Number of mediasoup workers; 0 means one per core. */
     workers: z.coerce.number().int().min(0).max(64).default(0),
     /** Interface the media (WebRtcServer) sockets bind to. */
@@ -20,14 +21,14 @@ export const EdgeConfig = z
     /** First media port: worker i listens on UDP and TCP port rtcBasePort + i. */
     rtcBasePort: Port.default(40000),
     /** Offer UDP media candidates (off: ICE over TCP only, e.g. where the network drops UDP). */
-    rtcUdp: z.enum(['true', 'false']).or(z.boolean()).transform((v) => v === true || v === 'true').default(true),
+    rtcUdp: Flag.default(true),
     /** JWKS of the join-token issuer: a file path or an http(s) URL. */
     jwks: z.string().min(1),
     /** Expected `iss` of join tokens; unset accepts any issuer whose key is in the JWKS. */
     tokenIssuer: z.string().optional(),
     /** Folder with the built web client to serve at `/`; unset serves none. */
     webRoot: z.string().optional(),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    logLevel: LogLevel.default('info'),
     /** Outgoing bitrate cap per WebRTC transport (bps). */
     maxIncomingBitrate: z.coerce.number().int().min(100_000).default(3_000_000),
     initialAvailableOutgoingBitrate: z.coerce.number().int().min(100_000).default(1_000_000),
@@ -95,17 +96,5 @@ export const CONFIG_ENV = ENV;
 
 /** Reads the configuration from `env`, with `overrides` winning; throws one readable error naming bad variables. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<EdgeConfigInput> = {}): EdgeConfig {
-  const raw: Record<string, unknown> = {};
-  for (const [key, name] of Object.entries(ENV)) {
-    const v = env[name];
-    if (v !== undefined && v !== '') raw[key] = v;
-  }
-  const parsed = EdgeConfig.safeParse({ ...raw, ...overrides });
-  if (!parsed.success) {
-    const msg = parsed.error.issues
-      .map((i) => `${ENV[i.path[0] as keyof EdgeConfigInput] ?? i.path.join('.')}: ${i.message}`)
-      .join('; ');
-    throw new Error(`invalid edge node configuration: ${msg}`);
-  }
-  return parsed.data;
+  return loadEnvConfig({ what: 'edge node', schema: EdgeConfig, vars: ENV, env, overrides });
 }

@@ -18,7 +18,7 @@
  * "cohost" (the actor itself when the actor is the co-host), a second co-host "cohost2", a panelist, a participant
  * and an attendee. The diagonal is the actor acting on itself.
  */
-import type { HostControl, Role } from '../../control/src/meetings/policy.js';
+import type { HostControl, Role } from '../../control/index.js';
 
 export const ACTORS = ['host', 'cohost', 'panelist', 'participant', 'attendee'] as const satisfies readonly Role[];
 export type Actor = (typeof ACTORS)[number];

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import pino from 'pino';
+import WebSocket from 'ws';
 import { clusterCommandRoute, clusterSources } from '../../control/src/cluster.js';
 import { migrate } from '../../control/src/db/migrate.js';
 import { KeyStore } from '../../control/src/keys.js';
@@ -19,15 +20,18 @@ import { ClusterView, GossipMesh, generateClusterKey } from '../../edge-node/ind
 import { CloseCodes } from '../../edge-node/protocol/signalling.js';
 import { startEdge, waitFor, type TestEdge } from '../helpers/edge.js';
 import { describeNode } from '../helpers/mesh.js';
+import { startMeshEdge, type MeshEdge } from '../helpers/mesh-edge.js';
 import { dropDatabase, freshDatabase, postgres, type PostgresService } from '../helpers/services.js';
-import { joinAs } from '../helpers/ws-client.js';
+import { closed, joinAs } from '../helpers/ws-client.js';
 
 const key = generateClusterKey();
 let service: PostgresService;
 let dbUrl: string;
 let pool: pg.Pool;
 let dir: string;
+let jwks: string;
 const edges: TestEdge[] = [];
+const lateNodes: MeshEdge[] = [];
 const meshes: GossipMesh[] = [];
 let view: ClusterView;
 let client: EdgeClient;
@@ -40,7 +44,7 @@ before(async () => {
   const keys = new KeyStore(pool, 'join');
   await keys.current();
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'meshmeet-cc-'));
-  const jwks = path.join(dir, 'jwks.json');
+  jwks = path.join(dir, 'jwks.json');
   await fs.writeFile(jwks, JSON.stringify(await keys.jwks()));
   for (const [i, region] of ['eu-west', 'us-east', 'ap-south'].entries()) {
     const edge = await startEdge({ jwks, nodeId: `n${i}` });
@@ -56,6 +60,7 @@ before(async () => {
 
 after(async () => {
   await view?.close();
+  await Promise.all(lateNodes.map((n) => n.stop()));
   await Promise.all(meshes.map((m) => m.stop()));
   await Promise.all(edges.map((e) => e.stop()));
   await pool?.end();
@@ -70,7 +75,7 @@ async function participant(edgeIndex: number, meetingId: string, participantId: 
   let closedWith: number | null = null;
   socket.onClose(({ code }) => (closedWith = code));
   meshes[edgeIndex]!.publishShard(meetingId, { participants: [{ id: participantId, name: participantId, role: 'participant', joinedAt: Date.now() }], producers: [], speaker: null });
-  return { socket, closed: () => closedWith };
+  return { socket, token, closed: () => closedWith };
 }
 
 test('the listening member sees the nodes and who holds a meeting (geo\'s node sources)', { timeout: 60_000 }, async () => {
@@ -107,4 +112,22 @@ test('host commands go to every node holding the meeting; remove and end are gos
   await waitFor('the end gossiped to n2', () => revoked.length === 2, 15_000, 50);
 
   assert.deepEqual(await client.command('no-such-meeting', { act: 'end' }), { applied: false, affected: 0 }, 'no node holds it');
+});
+
+test('a node that joins the cluster after a removal learns it: the removed participant\'s old token is refused there', { timeout: 120_000 }, async () => {
+  await waitFor('three nodes in the control plane\'s view', () => view.nodes().length >= 3, 30_000, 100);
+  const cat = await participant(0, 'late', 'cat');
+  await waitFor('n0 holds late in the control plane\'s directory', () => clusterSources(view).meetingHosts('late').join() === 'n0', 30_000, 100);
+  assert.deepEqual(await client.command('late', { act: 'remove', target: 'cat' }), { applied: true, affected: 1 });
+  await waitFor('cat\'s socket closed as removed', () => cat.closed() === CloseCodes.removed, 15_000, 50);
+
+  // Only now does n3 come up: it was not there when the removal was gossiped.
+  const n3 = await startMeshEdge({ nodeId: 'n3', clusterKey: key, join: [meshes[0]!.multiaddrs()[0]!], config: { jwks } });
+  lateNodes.push(n3);
+  await waitFor('n3 in the control plane\'s view', () => view.node('n3') !== undefined, 30_000, 100);
+  const now = () => Math.floor(Date.now() / 1000);
+  await waitFor('the control plane republished the removal to n3', () => n3.node.revocations.check({ mtg: 'late', sub: 'cat', iat: now() - 1 }, now()) !== null, 30_000, 100);
+
+  const ws = new WebSocket(`${n3.wsUrl}/ws/late?token=${cat.token}`);
+  assert.deepEqual(await closed(ws), { code: CloseCodes.removed, reason: 'you were removed from this meeting' });
 });

@@ -56,6 +56,14 @@ describe('edge node configuration', () => {
   test('errors name the variable', () => {
     assert.throws(() => loadConfig({}), /EDGE_JWKS/);
     assert.throws(() => loadConfig({ EDGE_JWKS: '/k', EDGE_RTC_BASE_PORT: '70000' }), /EDGE_RTC_BASE_PORT/);
+    assert.throws(() => loadConfig({ EDGE_JWKS: '/k', EDGE_RTC_UDP: 'maybe' }), /^Error: invalid edge node configuration: EDGE_RTC_UDP: expected true, false, 1 or 0$/);
+    assert.throws(() => loadConfig({ EDGE_JWKS: '/k', EDGE_WORKERS: '2', EDGE_PIPE_MIN_PORT: '40000', EDGE_PIPE_MAX_PORT: '40010' }),
+      /^Error: invalid edge node configuration: the pipe port range overlaps/, 'a rule over several settings names none');
+  });
+  test('an empty variable is unset, overrides win, flags read true/false/1/0', () => {
+    assert.equal(loadConfig({ EDGE_JWKS: '/k', EDGE_HTTP_PORT: '' }).httpPort, 8080);
+    assert.equal(loadConfig({ EDGE_JWKS: '/k', EDGE_HTTP_PORT: '9000' }, { httpPort: 0 }).httpPort, 0);
+    assert.deepEqual(['true', 'false', '1', '0'].map((v) => loadConfig({ EDGE_JWKS: '/k', EDGE_RTC_UDP: v }).rtcUdp), [true, false, true, false]);
   });
 });
 

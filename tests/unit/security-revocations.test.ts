@@ -1,6 +1,7 @@
 /** The edge node's revocation store (security defect 1), pure: what it refuses, and for how long. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { RevocationLedger } from '../../control/src/revocation-ledger.js';
 import { RevocationStore } from '../../edge-node/src/auth/revocations.js';
 import { MAX_JOIN_TOKEN_TTL_SECONDS } from '../../edge-node/protocol/join-token.js';
 import { CloseCodes } from '../../edge-node/protocol/signalling.js';
@@ -31,4 +32,23 @@ test('end refuses every token of the meeting issued before it; other commands re
   // A replayed or older copy never shortens what is kept.
   s.add({ mtg: 'm', cmd: { act: 'end' }, iat: T - 1000 });
   assert.equal(s.check({ mtg: 'm', sub: 'x', iat: T + 10 }, T + 10)?.code, CloseCodes.meetingEnded);
+});
+
+test('the control plane keeps a signed revocation exactly as long as the nodes do (to republish it to late nodes)', () => {
+  const ledger = new RevocationLedger();
+  const store = new RevocationStore();
+  ledger.add('signed-remove', T);
+  ledger.add('signed-end', T + 100);
+  store.add({ mtg: 'm', cmd: { act: 'remove', target: 'p' }, iat: T });
+  const lastKept = T + 30 + MAX_JOIN_TOKEN_TTL_SECONDS;
+  assert.deepEqual(ledger.active(T), ['signed-remove', 'signed-end']);
+  assert.deepEqual(ledger.active(lastKept), ['signed-remove', 'signed-end'], 'kept while a token it revokes may live');
+  store.prune(lastKept);
+  assert.equal(store.size, 1, 'the node keeps it too');
+  assert.deepEqual(ledger.active(lastKept + 1), ['signed-end'], 'dropped when the node drops it');
+  store.prune(lastKept + 1);
+  assert.equal(store.size, 0);
+  assert.equal(ledger.size, 1);
+  ledger.add('signed-later', T + 100 + 30 + MAX_JOIN_TOKEN_TTL_SECONDS + 1);
+  assert.equal(ledger.size, 1, 'adding drops what no longer matters (the ledger does not grow without bound)');
 });

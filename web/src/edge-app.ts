@@ -15,7 +15,7 @@ import { chatMessageArrived, chatUnavailable, configureMeetingUi, installHooks, 
 import { explainJoinError } from './messages.js';
 import { ChatPanel } from './portal/chat.js';
 import type { Rejoin } from './meeting-client.js';
-import type { JoinResponse } from './portal/api.js';
+import type { JoinResponse, JoinState } from './portal/api.js';
 
 type Admitted = Extract<JoinResponse, { status: 'admitted' }>;
 
@@ -43,7 +43,7 @@ async function guestToken(meetingId: string, name: string, passcode: string, onW
   for (let i = 0; res.status === 202 && i < 1800; i++) {
     onWaiting();
     await new Promise((r) => setTimeout(r, 2000));
-    const state = (await (await fetch(`/meetings/${encodeURIComponent(meetingId)}/join`)).json()) as { state?: string };
+    const state = (await (await fetch(`/meetings/${encodeURIComponent(meetingId)}/join`)).json()) as Partial<JoinState>;
     if (state.state === 'admitted') res = await postJoin(meetingId, 'join', withPasscode);
     else if (state.state !== 'waiting') break;
   }

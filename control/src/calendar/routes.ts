@@ -5,6 +5,10 @@ import type { Calendar } from './service.js';
 
 const ICS = 'text/calendar; charset=utf-8';
 
+/** POST /calendar/feed: your new secret feed URL. */
+export const CalendarFeed = z.object({ url: z.string() });
+export type CalendarFeed = z.infer<typeof CalendarFeed>;
+
 export function calendarRoutes(api: Api, calendar: Calendar): void {
   const tag = 'calendar';
   api.route({ method: 'get', path: '/meetings/:id/invite.ics', tag, summary: 'iCalendar invite of a scheduled meeting', auth: 'user', errors: [404] },
@@ -16,7 +20,7 @@ export function calendarRoutes(api: Api, calendar: Calendar): void {
       return c.body(ics);
     });
   api.route({ method: 'post', path: '/calendar/feed', tag, summary: 'Create or replace your secret calendar feed URL (the old one stops working)', auth: 'user',
-    response: z.object({ url: z.string() }), status: 201 },
+    response: CalendarFeed, status: 201 },
   async ({ user }) => ({ url: await calendar.createFeed(user) }));
   api.route({ method: 'delete', path: '/calendar/feed', tag, summary: 'Revoke your calendar feed', auth: 'user', status: 204, errors: [404] },
     async ({ user }) => {

@@ -9,19 +9,11 @@ import { z } from 'zod';
 import type { Api } from '../http/api.js';
 import { HttpError, badRequest } from '../http/errors.js';
 import type { Meetings } from '../meetings/service.js';
+import { ChatPage, ChatSend, ChatSent, type ChatLiveFrame, type ChatMessageView } from './schemas.js';
 import { ChatCursorError, ChatValidationError, visibleTo, type ChatMessage, type ChatStore } from './store.js';
 
-const MessageView = z.object({
-  id: z.string(),
-  meetingId: z.string(),
-  senderId: z.string(),
-  senderName: z.string(),
-  recipientId: z.string().nullable(),
-  clientId: z.string(),
-  body: z.string(),
-  sentAt: z.string(),
-});
-const view = (m: ChatMessage) => ({ ...m, sentAt: m.sentAt.toISOString() });
+const view = (m: ChatMessage): ChatMessageView => ({ ...m, sentAt: m.sentAt.toISOString() });
+const frame = (f: ChatLiveFrame): string => JSON.stringify(f);
 
 /** Live subscribers per meeting, in this process. (Several control-plane instances would fan out through the database.) */
 export class ChatHub {
@@ -39,8 +31,8 @@ export class ChatHub {
   }
 
   deliver(m: ChatMessage): void {
-    const frame = JSON.stringify({ type: 'message', message: view(m) });
-    for (const s of this.subs.get(m.meetingId) ?? []) if (visibleTo(m, s.userId)) s.ws.send(frame);
+    const data = frame({ type: 'message', message: view(m) });
+    for (const s of this.subs.get(m.meetingId) ?? []) if (visibleTo(m, s.userId)) s.ws.send(data);
   }
 
   /** Closes the sockets of users who may no longer take part (removed, or the meeting ended). */
@@ -76,8 +68,8 @@ export function chatRoutes(api: Api, store: ChatStore, meetings: Meetings, hub: 
   api.route({
     method: 'post', path: '/meetings/:id/chat', tag, auth: 'user', status: 201, errors: [403, 404, 409],
     summary: 'Send a chat message (to everyone, or to one participant); a retry with the same clientId is stored once',
-    body: z.object({ clientId: z.uuid(), body: z.string().min(1).max(20_000), recipientId: z.uuid().nullable().default(null) }),
-    response: z.object({ message: MessageView, duplicate: z.boolean() }),
+    body: ChatSend,
+    response: ChatSent,
   }, async ({ user, params, body }, c) => {
     const id = params.id!;
     const { m } = await meetings.requireAdmitted(user, id);
@@ -97,7 +89,7 @@ export function chatRoutes(api: Api, store: ChatStore, meetings: Meetings, hub: 
     method: 'get', path: '/meetings/:id/chat', tag, auth: 'user', errors: [403, 404],
     summary: 'Chat history, newest first, by pages (pass nextCursor for older messages)',
     query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(512).optional() }),
-    response: z.object({ messages: z.array(MessageView), nextCursor: z.string().nullable() }),
+    response: ChatPage,
   }, async ({ user, params, query }) => {
     await meetings.requireAdmitted(user, params.id!);
     const page = await store.history(params.id!, user.id, { limit: query.limit, cursor: query.cursor ?? null }).catch(storeErrors);
@@ -114,9 +106,9 @@ export function chatRoutes(api: Api, store: ChatStore, meetings: Meetings, hub: 
       return {
         onOpen: (_e, ws) => {
           release = hub.add(id, user.id, ws);
-          ws.send(JSON.stringify({ type: 'ready' }));
+          ws.send(frame({ type: 'ready' }));
         },
-        onMessage: (_e, ws) => ws.send(JSON.stringify({ type: 'error', message: 'send messages with POST /meetings/:id/chat' })),
+        onMessage: (_e, ws) => ws.send(frame({ type: 'error', message: 'send messages with POST /meetings/:id/chat' })),
         onClose: () => release(),
       };
     })(c, next);

@@ -41,6 +41,20 @@ function rejectNul(value: unknown, where: 'body' | 'query'): void {
   }
 }
 
+/** Reads a JSON request body and validates it: 400 naming the field for bad JSON, NUL characters or a zod failure. */
+export async function jsonBody<T extends z.ZodType>(req: { json(): Promise<unknown> }, schema: T): Promise<z.output<T>> {
+  let raw: unknown;
+  try {
+    raw = await req.json();
+  } catch {
+    throw badRequest('body: not valid JSON', 'body');
+  }
+  rejectNul(raw, 'body');
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw fromZod(parsed.error, 'body');
+  return parsed.data;
+}
+
 /** True for `application/json` and `application/<x>+json`, with parameters. */
 export const isJsonType = (ct: string | undefined): boolean =>
   !!ct && /^application\/([a-z0-9.+-]*\+)?json\s*(;.*)?$/i.test(ct.trim());
@@ -104,16 +118,7 @@ export class Api {
         if (!isJsonType(c.req.header('content-type'))) {
           throw new HttpError(415, 'unsupported_media_type', 'body: send JSON with Content-Type: application/json', 'body');
         }
-        let raw: unknown;
-        try {
-          raw = await c.req.json();
-        } catch {
-          throw badRequest('body: not valid JSON', 'body');
-        }
-        rejectNul(raw, 'body');
-        const parsed = spec.body.safeParse(raw);
-        if (!parsed.success) throw fromZod(parsed.error, 'body');
-        body = parsed.data;
+        body = await jsonBody(c.req, spec.body);
       }
       let query: unknown;
       if (spec.query) {

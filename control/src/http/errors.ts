@@ -17,6 +17,7 @@ export class HttpError extends Error {
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
 });
+export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export const badRequest = (message: string, field?: string) => new HttpError(400, 'bad_request', message, field);
 export const unauthorized = (message = 'sign in first') => new HttpError(401, 'unauthorized', message);

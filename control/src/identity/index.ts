@@ -26,6 +26,7 @@ import { loginPage, messagePage } from './pages.js';
 import { hashPassword, verifyPassword } from '../secrets.js';
 import { API_SCOPE, CLI_CLIENT_ID, FIRST_PARTY_CLIENTS, GRANT_CLAIM, IDP_SESSION_COOKIE, WEB_CLIENT_ID, createProvider } from './provider.js';
 import { safeReturnTo } from './return-to.js';
+import { TimeZone } from '../meetings/schemas.js';
 import { DuplicateEmailError, IdentityUsers, toAuthUser } from './users.js';
 
 export { hashPassword, verifyPassword } from '../secrets.js';
@@ -81,20 +82,12 @@ export interface IdentityDeps {
 
 const UserOut = z.object({ id: z.string(), email: z.string(), displayName: z.string() });
 
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const RegisterBody = z.object({
   email: z.email().max(254),
   password: z.string().min(10, 'at least 10 characters').max(1024),
   displayName: z.string().trim().min(1).max(100),
-  timeZone: z.string().max(64).refine(isTimeZone, 'unknown time zone').optional(),
+  timeZone: TimeZone.optional(),
 });
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
@@ -230,14 +223,17 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
     return { id: row.id, email: row.email, displayName: row.display_name, ...(row.guest_meeting_id ? { guestOf: row.guest_meeting_id } : {}) };
   }
 
-  /** A new web session for `user` (a guest who joined by name), replacing this browser's previous one. */
-  async function startSession(c: Context<AppEnv>, userId: string, idp: string): Promise<void> {
+  /**
+   * A new web session for `userId` (signed in through `idp`, or a guest who joined by name), replacing this browser's
+   * previous one: a new session id every time (no fixation), and the previous session ends.
+   */
+  async function startSession(c: Context<AppEnv>, userId: string, idp: string, refreshToken: string | null = null): Promise<void> {
     const previous = getCookie(c, SESSION_COOKIE);
     if (previous && COOKIE_VALUE.test(previous)) await endSession(sha256(previous));
     const sid = newSecret();
     await pool.query(
-      'INSERT INTO web_sessions (id_hash, user_id, idp, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))',
-      [sha256(sid), userId, idp, SESSION_IDLE_SECONDS],
+      'INSERT INTO web_sessions (id_hash, user_id, idp, refresh_token, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))',
+      [sha256(sid), userId, idp, refreshToken, SESSION_IDLE_SECONDS],
     );
     setSessionCookie(c, sid);
   }
@@ -520,15 +516,7 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
         }
       }
       if (!user) return c.html(messagePage('Sign-in failed', 'This account no longer exists.', retry), 401);
-      // A new session id on every sign-in (no fixation); the browser's previous session ends.
-      const previous = getCookie(c, SESSION_COOKIE);
-      if (previous && COOKIE_VALUE.test(previous)) await endSession(sha256(previous));
-      const sid = newSecret();
-      await pool.query(
-        `INSERT INTO web_sessions (id_hash, user_id, idp, refresh_token, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`,
-        [sha256(sid), user.id, pending.idp, tokens.refresh_token ?? null, SESSION_IDLE_SECONDS],
-      );
-      setSessionCookie(c, sid);
+      await startSession(c, user.id, pending.idp, tokens.refresh_token ?? null);
       return c.redirect(pending.return_to, 302);
     });
 

@@ -21,7 +21,8 @@ export interface JoinTokenInput {
  */
 export interface CommandRoute {
   nodeUrls(meetingId: string): string[];
-  revoke(command: string): void;
+  /** A signed remove/end command, signed at `signedAt` (seconds since the epoch). */
+  revoke(command: string, signedAt: number): void;
 }
 
 export class EdgeClient {
@@ -53,16 +54,17 @@ export class EdgeClient {
    */
   async command(meetingId: string, cmd: HostCommand): Promise<CommandResult> {
     const { kid, key } = await this.keys.current();
+    const signedAt = Math.floor(Date.now() / 1000);
     const token = await new jose.SignJWT({ mtg: meetingId, cmd })
       .setProtectedHeader({ alg: JOIN_TOKEN_ALG, kid })
       .setIssuer(this.issuer)
       .setAudience(COMMAND_AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime('60s')
+      .setIssuedAt(signedAt)
+      .setExpirationTime(signedAt + 60)
       .setJti(randomUUID())
       .sign(key);
     if (!this.route) return this.send(this.nodeUrl, token);
-    if (cmd.act === 'remove' || cmd.act === 'end') this.route.revoke(token);
+    if (cmd.act === 'remove' || cmd.act === 'end') this.route.revoke(token, signedAt);
     const urls = this.route.nodeUrls(meetingId);
     if (urls.length === 0) return { applied: false, affected: 0 };
     const results = await Promise.allSettled(urls.map((url) => this.send(url, token)));

@@ -6,7 +6,7 @@ import { clientIp, type AppContext } from '../http/context.js';
 import { rateLimit, type RateLimiter } from '../http/rate-limit.js';
 import { ROLES } from './policy.js';
 import {
-  ControlRequest, ControlResponse, CreateMeeting, GuestJoinRequest, Invitee, JoinRequest, JoinResponse, MeetingView, ParticipantView, UpdateMeeting,
+  ControlRequest, ControlResponse, CreateMeeting, GuestJoinRequest, Invitee, JoinRequest, JoinResponse, JoinState, MeetingList, MeetingView, ParticipantList, UpdateMeeting,
 } from './schemas.js';
 import type { JoinPlacement } from './placement.js';
 import type { Meetings } from './service.js';
@@ -25,7 +25,7 @@ export function meetingRoutes(
 
   api.route({ method: 'post', path: '/meetings', tag, summary: 'Create an instant or scheduled meeting', auth: 'user', body: CreateMeeting, response: MeetingView, status: 201 },
     ({ user, body }) => meetings.create(user, body));
-  api.route({ method: 'get', path: '/meetings', tag, summary: 'Meetings you own or are invited to', auth: 'user', response: z.object({ meetings: z.array(MeetingView) }) },
+  api.route({ method: 'get', path: '/meetings', tag, summary: 'Meetings you own or are invited to', auth: 'user', response: MeetingList },
     async ({ user }) => ({ meetings: await meetings.list(user) }));
   api.route({ method: 'get', path: '/meetings/:id', tag, summary: 'One meeting (404 if it is private and you are not invited)', auth: 'user', response: MeetingView, errors: [404] },
     ({ user, params }) => meetings.view(user, params.id!));
@@ -80,10 +80,10 @@ export function meetingRoutes(
     });
   }
   api.route({ method: 'get', path: '/meetings/:id/join', tag, summary: 'Your state in the meeting (waiting, admitted, denied, removed)', auth: 'user',
-    response: z.object({ state: z.enum(['waiting', 'admitted', 'denied', 'removed']).nullable() }), errors: [404] },
+    response: JoinState, errors: [404] },
   ({ user, params }) => meetings.myState(user, params.id!));
   api.route({ method: 'get', path: '/meetings/:id/participants', tag, summary: 'Participants (hosts also see the waiting room)', auth: 'user',
-    response: z.object({ participants: z.array(ParticipantView) }), errors: [404] },
+    response: ParticipantList, errors: [404] },
   async ({ user, params }) => ({ participants: await meetings.participants(user, params.id!) }));
   api.route({ method: 'post', path: '/meetings/:id/controls', tag, auth: 'user', body: ControlRequest, response: ControlResponse, errors: [403, 404, 409, 502],
     summary: 'Host controls: mute, muteAll, stopVideo, stopScreen, remove, lock, unlock, end, admit, deny, makeCohost' },

@@ -50,6 +50,8 @@ export const CreateMeeting = z.discriminatedUnion('kind', [
   }),
 ]);
 export type CreateMeeting = z.infer<typeof CreateMeeting>;
+/** POST /meetings as a client sends it (defaults may be left out). */
+export type CreateMeetingInput = z.input<typeof CreateMeeting>;
 
 export const UpdateMeeting = z.object({
   title: z.string().trim().min(1).max(200).optional(),
@@ -58,6 +60,7 @@ export const UpdateMeeting = z.object({
   timeZone: TimeZone.optional(),
   settings: z.object(SettingFields).partial().optional(),
 }).strict();
+export type UpdateMeetingInput = z.input<typeof UpdateMeeting>;
 
 export const MeetingView = z.object({
   id: z.string(),
@@ -84,6 +87,10 @@ export const MeetingView = z.object({
 });
 export type MeetingView = z.infer<typeof MeetingView>;
 
+/** The meetings you own or are invited to (GET /meetings). */
+export const MeetingList = z.object({ meetings: z.array(MeetingView) });
+export type MeetingList = z.infer<typeof MeetingList>;
+
 export const JoinRequest = z.object({ passcode: z.string().max(64).optional() });
 export const GuestJoinRequest = z.object({ name: z.string().trim().min(1).max(100), passcode: z.string().max(64).optional() });
 export const JoinResponse = z.discriminatedUnion('status', [
@@ -103,14 +110,27 @@ export const JoinResponse = z.discriminatedUnion('status', [
   }),
   z.object({ status: z.literal('waiting'), participantId: z.string() }),
 ]);
+export type JoinResponse = z.infer<typeof JoinResponse>;
+
+/** Where a participant stands in a meeting. */
+export const ParticipantState = z.enum(['waiting', 'admitted', 'denied', 'removed']);
+export type ParticipantState = z.infer<typeof ParticipantState>;
+/** Your state in a meeting (GET /meetings/:id/join): null before you asked to join. */
+export const JoinState = z.object({ state: ParticipantState.nullable() });
+export type JoinState = z.infer<typeof JoinState>;
 
 export const ParticipantView = z.object({
   participantId: z.string(),
   userId: z.string(),
   displayName: z.string(),
   role: z.enum(PARTICIPANT_ROLES),
-  state: z.enum(['waiting', 'admitted', 'denied', 'removed']),
+  state: ParticipantState,
 });
+export type ParticipantView = z.infer<typeof ParticipantView>;
+export const ParticipantList = z.object({ participants: z.array(ParticipantView) });
+export type ParticipantList = z.infer<typeof ParticipantList>;
 
 export const ControlRequest = z.object({ action: z.enum(HOST_CONTROLS), participantId: z.uuid().optional() });
+export type ControlRequest = z.infer<typeof ControlRequest>;
 export const ControlResponse = z.object({ action: z.enum(HOST_CONTROLS), affected: z.number() });
+export type ControlResponse = z.infer<typeof ControlResponse>;

@@ -5,9 +5,9 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { PhoneJoinRequest, PhoneLeaveRequest, PhoneLookupRequest } from '../../../edge-node/protocol/phone.js';
-import type { Api } from '../http/api.js';
+import { jsonBody, type Api } from '../http/api.js';
 import type { AppEnv } from '../http/context.js';
-import { HttpError, fromZod, badRequest } from '../http/errors.js';
+import { HttpError } from '../http/errors.js';
 import type { Meetings } from '../meetings/service.js';
 import type { PhoneAdmission } from './service.js';
 import { z } from 'zod';
@@ -23,35 +23,28 @@ export function phoneApi(admission: PhoneAdmission, secret: string | undefined):
     if (!timingSafeEqual(digest(given), digest(secret))) throw new HttpError(401, 'unauthorized', 'phone gateway credential required');
     await next();
   });
-  const body = async <T extends z.ZodType>(c: { req: { json: () => Promise<unknown> } }, schema: T): Promise<z.output<T>> => {
-    let raw: unknown;
-    try {
-      raw = await c.req.json();
-    } catch {
-      throw badRequest('body: not valid JSON', 'body');
-    }
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) throw fromZod(parsed.error, 'body');
-    return parsed.data;
-  };
-  app.post('/lookup', async (c) => c.json(await admission.lookup((await body(c, PhoneLookupRequest)).pin)));
+  app.post('/lookup', async (c) => c.json(await admission.lookup((await jsonBody(c.req, PhoneLookupRequest)).pin)));
   app.post('/join', async (c) => {
-    const r = await admission.join(await body(c, PhoneJoinRequest));
+    const r = await admission.join(await jsonBody(c.req, PhoneJoinRequest));
     return c.json(r, r.status === 'waiting' ? 202 : 200);
   });
   app.post('/leave', async (c) => {
-    await admission.leave(await body(c, PhoneLeaveRequest));
+    await admission.leave(await jsonBody(c.req, PhoneLeaveRequest));
     return c.body(null, 204);
   });
   return app;
 }
+
+/** GET /meetings/:id/dial-in: the number to call and the meeting's PIN, or null when no gateway is set up. */
+export const DialIn = z.object({ number: z.string(), pin: z.string() }).nullable();
+export type DialIn = z.infer<typeof DialIn>;
 
 /** How to dial in, for the portal (any user who may see the meeting). */
 export function dialInRoutes(api: Api, meetings: Meetings, dialInNumber: string | undefined): void {
   api.route({
     method: 'get', path: '/meetings/:id/dial-in', tag: 'meetings', auth: 'user', errors: [404],
     summary: 'How to join by phone: the number to call and the meeting\'s numeric PIN (null when no gateway is set up)',
-    response: z.object({ number: z.string(), pin: z.string() }).nullable(),
+    response: DialIn,
   }, async ({ user, params }) => {
     const { m } = await meetings.access(user, params.id!);
     return dialInNumber ? { number: dialInNumber, pin: m.dial_pin } : null;

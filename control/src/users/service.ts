@@ -20,6 +20,7 @@ export const UpdateProfile = z.object({
   avatarUrl: z.url({ protocol: /^https?$/ }).max(2000).nullable().optional(),
   timeZone: TimeZone.optional(),
 }).strict();
+export type UpdateProfileInput = z.input<typeof UpdateProfile>;
 
 type Row = { id: string; email: string; display_name: string; avatar_url: string | null; time_zone: string };
 const profile = (r: Row): Profile => ({ id: r.id, email: r.email, displayName: r.display_name, avatarUrl: r.avatar_url, timeZone: r.time_zone });

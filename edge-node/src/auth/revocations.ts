@@ -45,23 +45,28 @@ interface Entry {
   keepUntil: number;
 }
 
+const DEFAULT_SKEW_SECONDS = 30;
+
+/**
+ * How long a `remove` / `end` signed at `iatSeconds` matters: tokens issued up to `issuedUpTo` (signing time plus the
+ * tolerated skew) are refused, and after `keepUntil` (plus the longest token lifetime) none of them is valid any more.
+ * The one rule for every holder of revocations: the nodes' store, and the control plane that republishes them.
+ */
+export function revocationWindow(iatSeconds: number, o: RevocationOptions = {}): { issuedUpTo: number; keepUntil: number } {
+  const issuedUpTo = iatSeconds + (o.skewSeconds ?? DEFAULT_SKEW_SECONDS);
+  return { issuedUpTo, keepUntil: issuedUpTo + (o.maxTokenTtlSeconds ?? MAX_JOIN_TOKEN_TTL_SECONDS) };
+}
+
 export class RevocationStore {
   /** `end` per meeting. */
   private readonly ended = new Map<string, Entry>();
   /** `remove` per meeting and participant (key `meeting\u0000participant`). */
   private readonly removed = new Map<string, Entry>();
-  private readonly skew: number;
-  private readonly ttl: number;
-
-  constructor(o: RevocationOptions = {}) {
-    this.skew = o.skewSeconds ?? 30;
-    this.ttl = o.maxTokenTtlSeconds ?? MAX_JOIN_TOKEN_TTL_SECONDS;
-  }
+  constructor(private readonly options: RevocationOptions = {}) {}
 
   /** Records a verified `remove` or `end`; other commands are ignored (false). */
   add(r: RevocationRecord): boolean {
-    const issuedUpTo = r.iat + this.skew;
-    const entry: Entry = { issuedUpTo, keepUntil: issuedUpTo + this.ttl };
+    const entry: Entry = revocationWindow(r.iat, this.options);
     if (r.cmd.act === 'end') {
       merge(this.ended, r.mtg, entry);
       return true;

@@ -194,14 +194,19 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> {
     }
   }
 
-  /** Gossips a signed host command; waits (bounded) for a subscriber first so that it is not lost. */
-  async publishRevocation(command: string, waitMs = 10_000): Promise<boolean> {
+  /**
+   * Gossips a signed host command; waits (bounded) for a subscriber first so that it is not lost: any subscriber, or
+   * with `forPeer` that peer (a node that just came up, once its subscription has reached this member).
+   */
+  async publishRevocation(command: string, o: { waitMs?: number; forPeer?: string } = {}): Promise<boolean> {
     const record = RevocationRecord.parse({ command });
     this.#revocations.add(command);
-    const until = Date.now() + waitMs;
-    while (!this.#closed && this.libp2p.services.pubsub.getSubscribers(TOPICS.revocation).length === 0 && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const until = Date.now() + (o.waitMs ?? 10_000);
+    const ready = () => {
+      const subscribers = this.libp2p.services.pubsub.getSubscribers(TOPICS.revocation);
+      return o.forPeer ? subscribers.some((p) => p.toString() === o.forPeer) : subscribers.length > 0;
+    };
+    while (!this.#closed && !ready() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     return this.publish(TOPICS.revocation, record);
   }
 

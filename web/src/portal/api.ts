@@ -1,69 +1,37 @@
 /** The control plane's HTTP API as the portal uses it: same origin, the session cookie, JSON in and out. */
-import type { z } from 'zod';
-import type { JoinResponse as JoinResponseSchema } from '../../../control/index.js';
+/*
+ * Every shape below is the control plane's own (zod-inferred, control/index.ts), imported as types only: nothing of
+ * the server reaches the browser bundle, and a change of the API shows here as a type error.
+ */
+import type { ErrorBody, ParticipantRole } from '../../../control/index.js';
 
-export type Role = 'host' | 'cohost' | 'panelist' | 'participant' | 'attendee' | 'phone';
-export type ParticipantState = 'waiting' | 'admitted' | 'denied' | 'removed';
+export type {
+  CalendarFeed,
+  ChatLiveFrame,
+  ChatMessageView as ChatMessage,
+  ChatPage,
+  ChatSend,
+  ChatSent,
+  ControlRequest,
+  ControlResponse,
+  CreateMeetingInput,
+  DialIn,
+  HostControl as HostAction,
+  JoinResponse,
+  JoinState,
+  MeetingList,
+  MeetingView as Meeting,
+  ParticipantList,
+  ParticipantRole as Role,
+  ParticipantState,
+  ParticipantView as Participant,
+  Profile,
+  UpdateMeetingInput,
+  UpdateProfileInput,
+} from '../../../control/index.js';
 
-export interface Me {
-  id: string;
-  email: string;
-  displayName: string;
-}
-
-export interface Profile extends Me {
-  avatarUrl: string | null;
-  timeZone: string;
-}
-
-export interface MeetingSettings {
-  access: 'invited' | 'link';
-  hasPasscode: boolean;
-  waitingRoom: boolean;
-  muteOnEntry: boolean;
-  screenShare: 'all' | 'hosts';
-  webinar: boolean;
-  maxParticipants: number;
-}
-
-export interface Meeting {
-  id: string;
-  title: string;
-  kind: 'instant' | 'scheduled';
-  startsAt: string | null;
-  durationMinutes: number | null;
-  timeZone: string;
-  status: 'scheduled' | 'live' | 'ended';
-  ownerId: string;
-  yourRole: Role;
-  locked: boolean;
-  link: string;
-  settings: MeetingSettings;
-}
-
-/** The join answer, as the control plane defines it. */
-export type JoinResponse = z.infer<typeof JoinResponseSchema>;
-
-export interface Participant {
-  participantId: string;
-  userId: string;
-  displayName: string;
-  role: Role;
-  state: ParticipantState;
-}
-
-export interface ChatMessage {
-  id: string;
-  meetingId: string;
-  senderId: string;
-  senderName: string;
-  recipientId: string | null;
-  clientId: string;
-  body: string;
-  sentAt: string;
-}
-
-export type HostAction = 'mute' | 'muteAll' | 'stopVideo' | 'stopScreen' | 'remove' | 'lock' | 'unlock' | 'end' | 'admit' | 'deny' | 'makeCohost';
+/** Hosts and co-hosts: they see the waiting room and have host controls. */
+export const isHostLike = (r: ParticipantRole): boolean => r === 'host' || r === 'cohost';
 
 /** An error answer `{error: {code, message, field?}}` (or a network failure: status 0, code `network`). */
 export class ApiError extends Error {
@@ -99,7 +67,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     json = undefined;
   }
   if (!res.ok) {
-    const e = (json as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+    const e = (json as { error?: Partial<ErrorBody['error']> } | undefined)?.error;
     throw new ApiError(res.status, e?.code ?? `http_${res.status}`, e?.message ?? (text.slice(0, 200) || res.statusText), e?.field);
   }
   return { status: res.status, data: json as T };

@@ -6,7 +6,7 @@
  */
 import { $, h } from '../dom.js';
 import type { ChatHooks } from '../meeting-ui.js';
-import { ApiError, call, describe, get, meetingPath, type ChatMessage } from './api.js';
+import { ApiError, call, describe, get, meetingPath, type ChatLiveFrame, type ChatMessage, type ChatPage, type ChatSend, type ChatSent } from './api.js';
 import { formatClock } from './time.js';
 
 interface Entry {
@@ -118,7 +118,7 @@ export class ChatPanel {
     const ws = new WebSocket(url);
     this.ws = ws;
     ws.addEventListener('message', (e) => {
-      let frame: { type?: string; message?: ChatMessage };
+      let frame: Partial<ChatLiveFrame>;
       try {
         frame = JSON.parse(String(e.data)) as typeof frame;
       } catch {
@@ -152,7 +152,7 @@ export class ChatPanel {
 
   private async loadLatest(): Promise<void> {
     try {
-      const page = await get<{ messages: ChatMessage[]; nextCursor: string | null }>(meetingPath(this.meetingId, `/chat?limit=${PAGE}`));
+      const page = await get<ChatPage>(meetingPath(this.meetingId, `/chat?limit=${PAGE}`));
       // Only the first load sets the cursor to older pages; later refreshes merge into what is already here.
       if (!this.historyLoaded) this.nextCursor = page.nextCursor;
       this.historyLoaded = true;
@@ -166,7 +166,7 @@ export class ChatPanel {
   private async loadOlder(): Promise<void> {
     if (!this.nextCursor) return;
     try {
-      const page = await get<{ messages: ChatMessage[]; nextCursor: string | null }>(
+      const page = await get<ChatPage>(
         meetingPath(this.meetingId, `/chat?limit=${PAGE}&cursor=${encodeURIComponent(this.nextCursor)}`));
       this.nextCursor = page.nextCursor;
       for (const m of page.messages) this.upsert(m, false);
@@ -205,9 +205,9 @@ export class ChatPanel {
     this.render(false);
     for (let attempt = 0; ; attempt++) {
       try {
-        const { data } = await call<{ message: ChatMessage }>('POST', meetingPath(this.meetingId, '/chat'), {
+        const { data } = await call<ChatSent>('POST', meetingPath(this.meetingId, '/chat'), {
           clientId: entry.clientId, body: entry.body, recipientId: entry.recipientId,
-        });
+        } satisfies ChatSend);
         this.error('');
         this.upsert(data.message);
         return;

@@ -1,9 +1,9 @@
 /** The portal's top bar: brand, and who is signed in with a Sign out button. */
 import { h } from '../dom.js';
-import { call, type Me } from './api.js';
+import { call, type Profile } from './api.js';
 
 /** The top bar: brand, and who is signed in with a Sign out button. */
-export function topBar(me: Me | null): HTMLElement {
+export function topBar(me: Profile | null): HTMLElement {
   return h('header', { class: 'portal-bar' },
     h('a', { class: 'brand', href: '/app/' }, 'MeshMeet'),
     me && h('span', { class: 'who-am-i' },

@@ -1,6 +1,7 @@
 /** Signed in: your meetings, the "New meeting" form, your profile and your calendar feed. */
 import { $, fill, h } from '../dom.js';
-import { del, describe, get, meetingPath, patch, post, type Meeting, type Profile, type Role } from './api.js';
+import { del, describe, get, meetingPath, patch, post, type CalendarFeed, type CreateMeetingInput, type Meeting, type MeetingList, type Profile, type Role, type UpdateMeetingInput,
+  type UpdateProfileInput } from './api.js';
 import { topBar } from './chrome.js';
 import { browserTimeZone, formatClock, formatInstant, instantToZonedLocal, nextHourLocal, timeZones, zonedToInstant } from './time.js';
 
@@ -50,7 +51,7 @@ export function renderDashboard(root: HTMLElement, me: Profile): void {
 
 async function loadMeetings(list: HTMLElement, me: Profile): Promise<void> {
   try {
-    const { meetings } = await get<{ meetings: Meeting[] }>('/meetings');
+    const { meetings } = await get<MeetingList>('/meetings');
     fill(list, ...meetings.map((m) => meetingItem(m, me)));
     if (!meetings.length) list.append(h('li', { class: 'empty muted' }, 'No meetings yet. Create one below.'));
   } catch (err) {
@@ -156,9 +157,9 @@ function toggleEdit(li: HTMLLIElement, m: Meeting, me: Profile, button: HTMLButt
     e.preventDefault();
     const v = (name: string) => (document.getElementById(id(name)) as HTMLInputElement).value;
     const checked = (name: string) => (document.getElementById(id(name)) as HTMLInputElement).checked;
-    const body: Record<string, unknown> = {
+    const body: UpdateMeetingInput = {
       title: v('title').trim(),
-      settings: { access: v('access'), waitingRoom: checked('waiting'), muteOnEntry: checked('mute') },
+      settings: { access: v('access') as MeetingSettings['access'], waitingRoom: checked('waiting'), muteOnEntry: checked('mute') },
     };
     try {
       if (scheduled) {
@@ -229,7 +230,7 @@ function newMeetingCard(created: (m: Meeting) => void): HTMLElement {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     error.textContent = done.textContent = '';
-    let body: Record<string, unknown>;
+    let body: CreateMeetingInput;
     try {
       body = meetingBody();
     } catch (err) {
@@ -255,21 +256,24 @@ function newMeetingCard(created: (m: Meeting) => void): HTMLElement {
 }
 
 /** The POST /meetings body from the form; throws a readable Error for what the form can tell before the server. */
-function meetingBody(): Record<string, unknown> {
+type MeetingSettings = NonNullable<CreateMeetingInput['settings']>;
+type InviteeRole = NonNullable<CreateMeetingInput['invitees']>[number]['role'];
+
+function meetingBody(): CreateMeetingInput {
   const v = (id: string) => $<HTMLInputElement>(id).value;
   const checked = (id: string) => $<HTMLInputElement>(id).checked;
   const passcode = v('nm-passcode').trim();
-  const settings = {
-    access: v('nm-access'),
+  const settings: MeetingSettings = {
+    access: v('nm-access') as MeetingSettings['access'],
     passcode: passcode || null,
     waitingRoom: checked('nm-waiting'),
     muteOnEntry: checked('nm-mute'),
-    screenShare: v('nm-screen'),
+    screenShare: v('nm-screen') as MeetingSettings['screenShare'],
     webinar: checked('nm-webinar'),
     maxParticipants: Number(v('nm-max')) || 100,
   };
   const invitees = [...document.querySelectorAll<HTMLLIElement>('#invitee-list li')]
-    .map((li) => ({ email: li.querySelector<HTMLInputElement>('.invitee-email')!.value.trim(), role: li.querySelector<HTMLSelectElement>('.invitee-role')!.value }))
+    .map((li) => ({ email: li.querySelector<HTMLInputElement>('.invitee-email')!.value.trim(), role: li.querySelector<HTMLSelectElement>('.invitee-role')!.value as InviteeRole }))
     .filter((i) => i.email);
   const title = v('nm-title').trim();
   if (!checked('nm-scheduled')) return { kind: 'instant', title, settings, invitees };
@@ -289,7 +293,7 @@ function profileCard(me: Profile): HTMLElement {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     note.className = '';
-    patch<Profile>('/users/me', { displayName: $<HTMLInputElement>('profile-name').value.trim(), timeZone: $<HTMLSelectElement>('profile-timezone').value })
+    patch<Profile>('/users/me', { displayName: $<HTMLInputElement>('profile-name').value.trim(), timeZone: $<HTMLSelectElement>('profile-timezone').value } satisfies UpdateProfileInput)
       .then((p) => {
         Object.assign(me, p);
         note.className = 'ok';
@@ -318,7 +322,7 @@ function feedCard(): HTMLElement {
     url,
     h('div', { class: 'button-row' },
       h('button', { type: 'button', id: 'feed-create', class: 'small', onclick: () => {
-        post<{ url: string }>('/calendar/feed')
+        post<CalendarFeed>('/calendar/feed')
           .then((r) => {
             url.value = r.url;
             url.hidden = false;

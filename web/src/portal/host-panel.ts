@@ -7,9 +7,8 @@
  */
 import { $, h } from '../dom.js';
 import { renderParticipants } from '../meeting-ui.js';
-import { describe, get, meetingPath, post, type HostAction, type Participant, type Role } from './api.js';
+import { describe, get, isHostLike, meetingPath, post, type ControlRequest, type ControlResponse, type HostAction, type Participant, type ParticipantList, type Role } from './api.js';
 
-const isHostLike = (r: Role) => r === 'host' || r === 'cohost';
 const ROLE_LABEL: Record<Role, string> = { host: 'host', cohost: 'co-host', panelist: 'panelist', participant: '', attendee: 'attendee', phone: 'phone caller' };
 
 const PERSON_ACTIONS: Array<{ action: HostAction; label: string; done: string }> = [
@@ -79,7 +78,7 @@ export class HostPanel {
   private async poll(): Promise<void> {
     if (this.stopped) return;
     try {
-      const { participants } = await get<{ participants: Participant[] }>(meetingPath(this.meetingId, '/participants'));
+      const { participants } = await get<ParticipantList>(meetingPath(this.meetingId, '/participants'));
       this.people.clear();
       for (const p of participants) this.people.set(p.participantId, p);
       const mine = this.people.get(this.myId);
@@ -104,7 +103,7 @@ export class HostPanel {
   /** Sends a control; shows what happened or the API's error. Resolves true when the API accepted it. */
   private async control(action: HostAction, participantId?: string, done?: string): Promise<boolean> {
     try {
-      await post(meetingPath(this.meetingId, '/controls'), participantId ? { action, participantId } : { action });
+      await post<ControlResponse>(meetingPath(this.meetingId, '/controls'), (participantId ? { action, participantId } : { action }) satisfies ControlRequest);
       if (done) this.note(done);
       void this.refreshSoon();
       return true;

@@ -7,13 +7,12 @@ import { DevicePanel } from '../devices.js';
 import { $, fill, h } from '../dom.js';
 import { chatMessageArrived, configureMeetingUi, currentClient, joinMeeting, leaveMeeting } from '../meeting-ui.js';
 import { explainJoinError } from '../messages.js';
-import { ApiError, call, describe, get, meetingPath, type JoinResponse, type Meeting, type Profile, type Role } from './api.js';
+import { ApiError, call, describe, get, isHostLike, meetingPath, type DialIn, type JoinResponse, type JoinState, type Meeting, type Profile, type Role } from './api.js';
 import { ChatPanel } from './chat.js';
 import { HostPanel } from './host-panel.js';
 import { topBar } from './chrome.js';
 import { browserTimeZone, formatInstant } from './time.js';
 
-const isHostLike = (r: Role) => r === 'host' || r === 'cohost';
 const ROLE_TEXT: Record<Role, string> = {
   host: 'You are the host.',
   cohost: 'You join as a co-host.',
@@ -102,7 +101,7 @@ class MeetingPage {
       h('p', { class: 'error', role: 'alert', id: 'lobby-error' }, error)));
     if (this.needsPasscode) passcode.focus();
     // How to join by phone, when the control plane has a SIP gateway.
-    void call<{ number: string; pin: string } | null>('GET', `${this.path}/dial-in`).then(({ data }) => {
+    void call<DialIn>('GET', `${this.path}/dial-in`).then(({ data }) => {
       const el = document.getElementById('dial-in');
       if (el && data) {
         el.textContent = `Join by phone: call ${data.number}, enter meeting ID ${data.pin} then #${this.meeting.settings.hasPasscode ? ', then the passcode and #' : ''}.`;
@@ -151,7 +150,7 @@ class MeetingPage {
     const poll = async () => {
       this.waitTimer = null;
       try {
-        const { state } = await get<{ state: 'waiting' | 'admitted' | 'denied' | 'removed' | null }>(`${this.path}/join`);
+        const { state } = await get<JoinState>(`${this.path}/join`);
         note.textContent = 'The host has been told you are here.';
         if (state === 'admitted') return void this.join();
         if (state === 'denied') return this.over('Entry denied', 'The host did not let you in.', false);

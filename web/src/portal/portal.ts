@@ -5,7 +5,7 @@
  */
 import { $, fill, h } from '../dom.js';
 import { installHooks } from '../meeting-ui.js';
-import { ApiError, describe, get, loginUrl, post, type Me, type Profile } from './api.js';
+import { ApiError, describe, get, loginUrl, post, type Profile } from './api.js';
 import { topBar } from './chrome.js';
 import { browserTimeZone } from './time.js';
 import { renderDashboard } from './dashboard.js';
@@ -58,7 +58,7 @@ export async function startPortal(): Promise<void> {
   const root = $('portal');
   root.hidden = false;
   const meetingId = new URLSearchParams(location.search).get('meeting');
-  let me: Me;
+  let me: Profile;
   try {
     await get<unknown>('/auth/me');
     me = await get<Profile>('/users/me');
@@ -66,6 +66,6 @@ export async function startPortal(): Promise<void> {
     if (err instanceof ApiError && err.status === 401) return renderSignedOut(root, `${location.pathname}${location.search}`, meetingId);
     return renderFatal(root, describe(err));
   }
-  if (meetingId) return startMeetingPage(root, me as Profile, meetingId);
-  return renderDashboard(root, me as Profile);
+  if (meetingId) return startMeetingPage(root, me, meetingId);
+  return renderDashboard(root, me);
 }
