@@ -20,13 +20,9 @@ import { Fleet, Sampler } from '../lib/fleet.js';
 import { linkKey } from '../lib/delay-relay.js';
 import { failuresOf, intFlag, joinAll, measure, numFlag, percentile, sleep, summarize, type Scenario } from '../lib/scenario.js';
 import type { BotStats } from '../lib/protocol.js';
-import type { MeshNodeSpec } from '../lib/sfu/mesh.js';
+import { meshNodes } from '../lib/sfu/mesh.js';
 
-export const REGIONS: MeshNodeSpec[] = [
-  { id: 'a', region: 'eu-west', lat: 53.3, lon: -6.3 },
-  { id: 'b', region: 'us-east', lat: 39.0, lon: -77.5 },
-  { id: 'c', region: 'ap-south', lat: 19.1, lon: 72.9 },
-];
+const REGIONS = meshNodes(3);
 
 /** One-way delay for an unordered node pair from a table keyed `x-y` (either order). */
 export function pairDelay(table: Record<string, number>): (from: string, to: string) => number {

@@ -27,6 +27,23 @@ export interface MeshNodeSpec {
   lon: number;
 }
 
+const PLACES: Omit<MeshNodeSpec, 'id'>[] = [
+  { region: 'eu-west', lat: 53.3, lon: -6.3 },
+  { region: 'us-east', lat: 39.0, lon: -77.5 },
+  { region: 'ap-south', lat: 19.1, lon: 72.9 },
+  { region: 'us-west', lat: 45.6, lon: -121.2 },
+  { region: 'sa-east', lat: -23.5, lon: -46.6 },
+  { region: 'ap-northeast', lat: 35.7, lon: 139.7 },
+  { region: 'eu-central', lat: 50.1, lon: 8.7 },
+  { region: 'af-south', lat: -33.9, lon: 18.4 },
+];
+
+/** `n` nodes a, b, c, ... in different regions. */
+export function meshNodes(n: number): MeshNodeSpec[] {
+  if (!Number.isInteger(n) || n < 1 || n > PLACES.length) throw new Error(`a local mesh has 1..${PLACES.length} nodes`);
+  return PLACES.slice(0, n).map((p, i) => ({ id: String.fromCharCode(97 + i), ...p }));
+}
+
 export interface MeshOptions {
   workDir: string;
   nodes: MeshNodeSpec[];
