@@ -21,6 +21,9 @@ export interface LinkCounters {
   dropped: number;
   /** Held right now. */
   queued: number;
+  /** How late packets left against their due time (the relay's own scheduling delay): sum and max, ms. */
+  lateMsSum: number;
+  lateMsMax: number;
 }
 
 interface Held<T> {
@@ -51,7 +54,7 @@ export class DelaySchedule<T> {
 
   private counter(key: string): LinkCounters {
     let c = this.counters.get(key);
-    if (!c) this.counters.set(key, (c = { packets: 0, bytes: 0, dropped: 0, queued: 0 }));
+    if (!c) this.counters.set(key, (c = { packets: 0, bytes: 0, dropped: 0, queued: 0, lateMsSum: 0, lateMsMax: 0 }));
     return c;
   }
 
@@ -85,6 +88,8 @@ export class DelaySchedule<T> {
         c.bytes += h.bytes;
         c.queued--;
         this.total--;
+        c.lateMsSum += now - h.dueAt;
+        c.lateMsMax = Math.max(c.lateMsMax, now - h.dueAt);
       }
       // compact now and then, so the array does not grow without end
       if (q.head > 1024 && q.head * 2 > q.held.length) {

@@ -59,7 +59,7 @@ export function naiveBytes(publishers: { node: string; bytesPerS: number }[], su
   return { naive, oncePerNode };
 }
 
-interface Window { at: number; bots: Map<string, BotStats>; cpu: Record<string, number>; pipes: Record<string, { out: number; in: number } | null>; relay: Record<string, { bytes: number; packets: number; dropped: number }> }
+interface Window { at: number; bots: Map<string, BotStats>; cpu: Record<string, number>; pipes: Record<string, { out: number; in: number } | null>; relay: Record<string, { bytes: number; packets: number; dropped: number; lateMsSum: number; lateMsMax: number }> }
 
 export const crossRegion: Scenario = {
   name: 'cross-region',
@@ -114,7 +114,7 @@ export const crossRegion: Scenario = {
             at: performance.now(), bots: new Map(s.bots.map((b) => [b.id, b])),
             cpu: Object.fromEntries(REGIONS.map((n) => [n.id, mesh.nodeCpuSeconds(n.id)])),
             pipes: Object.fromEntries(await Promise.all(REGIONS.map(async (n) => [n.id, await mesh.pipeBytes(n.id)] as const))),
-            relay: Object.fromEntries(Object.entries(relay).map(([k, c]) => [k, { bytes: c.bytes, packets: c.packets, dropped: c.dropped }])),
+            relay: Object.fromEntries(Object.entries(relay).map(([k, c]) => [k, { bytes: c.bytes, packets: c.packets, dropped: c.dropped, lateMsSum: c.lateMsSum, lateMsMax: c.lateMsMax }])),
           };
         };
         const w0 = await snapshot();
@@ -155,7 +155,11 @@ export const crossRegion: Scenario = {
         const links = Object.fromEntries(Object.keys(w1.relay).map((k) => [k, {
           bytesPerS: rate(w0.relay[k]?.bytes, w1.relay[k]?.bytes), packetsPerS: rate(w0.relay[k]?.packets, w1.relay[k]?.packets),
           dropped: (w1.relay[k]?.dropped ?? 0) - (w0.relay[k]?.dropped ?? 0),
+          relayLateMsMean: ((w1.relay[k]?.lateMsSum ?? 0) - (w0.relay[k]?.lateMsSum ?? 0)) / Math.max(1, (w1.relay[k]?.packets ?? 0) - (w0.relay[k]?.packets ?? 0)),
+          relayLateMsMaxOfRun: w1.relay[k]?.lateMsMax ?? 0,
         }]));
+        const late = Object.values(links);
+        const relayLateMean = late.reduce((a, l) => a + l.relayLateMsMean * l.packetsPerS, 0) / Math.max(1e-9, late.reduce((a, l) => a + l.packetsPerS, 0));
 
         // the relay hop's own cost, from the probes' audio arrivals (one clock: bot process 0)
         const arrivals: Record<string, Arrivals> = await fleet.arrivals(Object.values(probes));
@@ -191,7 +195,7 @@ export const crossRegion: Scenario = {
                 relayBytesPerS: relayBytes, nodesBytesPerS: nodeBytes, naiveBytesPerS: naive, oncePerNodeBytesPerS: oncePerNode,
                 naiveOverPipe: ratio, pipeOverOncePerNode: oncePerNode > 0 ? relayBytes / oncePerNode : NaN, links,
               },
-              relayHopMs: { all: hopAll, byLink: hop },
+              relayHopMs: { all: hopAll, byLink: hop, relayOwnLatenessMsMean: relayLateMean },
               relay: mesh.relayStats(), server: mesh.sfu.describe(), points,
             },
           },
@@ -208,7 +212,8 @@ export const crossRegion: Scenario = {
             { title: 'Relay hop\'s own latency (beyond the emulated delay)', unit: 'ms', items: [{ label: 'p50', value: hopAll.p50 }, { label: 'p95', value: hopAll.p95 }] },
           ],
           notes: [
-            `one-way delays (ms): a-b ${table['a-b']}, a-c ${table['a-c']}, b-c ${table['b-c']}; relay dropped ${Object.values(links).reduce((a, l) => a + l.dropped, 0)} packets in the window`,
+            `one-way delays (ms): a-b ${table['a-b']}, a-c ${table['a-c']}, b-c ${table['b-c']}; relay dropped ${Object.values(links).reduce((a, l) => a + l.dropped, 0)} packets in the window; ` +
+              `its own lateness against the due time: mean ${relayLateMean.toFixed(2)} ms (part of the hop figure)`,
             'pipe kB/s: bytes node to node per second (all directions; RTP with headers, SRTP tags, RTX and RTCP), counted by the relay and by the nodes\' pipe transports (edge_pipe_bytes out)',
             'naive kB/s: each publisher\'s sent RTP payload bytes (all simulcast layers + audio) once per subscriber on another node; naive/pipe is how much the mesh saves',
             'hop ms: for one audio packet, its arrival at a subscriber on a remote node minus at one on the publisher\'s node (same bot process), minus the one-way delay',

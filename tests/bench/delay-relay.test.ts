@@ -30,10 +30,11 @@ describe('DelaySchedule (pure core)', () => {
     const s = new DelaySchedule<number>(delay, 100);
     for (let i = 0; i < 10; i++) s.offer('a', 'b', 1000, i, i);
     for (let i = 0; i < 3; i++) s.offer('b', 'a', 50, i, i);
-    assert.deepEqual(s.stats()['a->b'], { packets: 0, bytes: 0, dropped: 0, queued: 10 });
+    assert.deepEqual(s.stats()['a->b'], { packets: 0, bytes: 0, dropped: 0, queued: 10, lateMsSum: 0, lateMsMax: 0 });
     s.due(45);
-    assert.deepEqual(s.stats()['a->b'], { packets: 6, bytes: 6000, dropped: 0, queued: 4 });
-    assert.deepEqual(s.stats()['b->a'], { packets: 3, bytes: 150, dropped: 0, queued: 0 });
+    // forwarded at 45 the packets due at 40..45: late by 5, 4, 3, 2, 1, 0 ms
+    assert.deepEqual(s.stats()['a->b'], { packets: 6, bytes: 6000, dropped: 0, queued: 4, lateMsSum: 15, lateMsMax: 5 });
+    assert.deepEqual(s.stats()['b->a'], { packets: 3, bytes: 150, dropped: 0, queued: 0, lateMsSum: 3 + 4 + 5, lateMsMax: 5 });
   });
 
   test('is bounded: beyond maxHeld packets are dropped and counted', () => {
@@ -97,8 +98,10 @@ describe('UdpDelayRelay (loopback sockets)', () => {
       await waitFor('the stranger counted', () => relay.stats().unroutable === 1, 5000, 5);
       stranger.close();
       const st = relay.stats();
-      assert.deepEqual(st.links['a->b'], { packets: 1, bytes: 7, dropped: 0, queued: 0 });
-      assert.deepEqual(st.links['b->a'], { packets: 1, bytes: 7, dropped: 0, queued: 0 });
+      for (const k of ['a->b', 'b->a']) {
+        const { packets, bytes, dropped, queued } = st.links[k]!;
+        assert.deepEqual({ packets, bytes, dropped, queued }, { packets: 1, bytes: 7, dropped: 0, queued: 0 }, k);
+      }
       assert.equal(atB.length, 1);
     } finally {
       a.close();
