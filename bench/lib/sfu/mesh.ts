@@ -53,7 +53,8 @@ export interface MeshOptions {
   delayMs?: (from: string, to: string) => number;
   /** Pipe ports per node (the relay binds each of them). */
   pipePorts?: number;
-  /** Last byte of node 0's loopback address (127.0.0.<n>); the next nodes count up. */
+  /** Last byte of node 0's loopback address (127.0.0.<n>); the next nodes count up. Default: from the bench's pid
+   *  (11..247), so that two runs on one machine (whose port checks look at 127.0.0.1 only) do not meet. */
   addressBase?: number;
   log?: (line: string) => void;
 }
@@ -88,7 +89,7 @@ export async function startMesh(o: MeshOptions): Promise<LocalMesh> {
   const keys = await loadDevKeys(path.join(o.workDir, 'keys'));
   const keyFile = path.join(o.workDir, 'cluster.key');
   if (!fs.existsSync(keyFile)) await writeClusterKey(keyFile);
-  const base = o.addressBase ?? 11;
+  const base = o.addressBase ?? 11 + (process.pid % 30) * 8;
   const pipePorts = o.pipePorts ?? 20;
   const workers = o.workers ?? 1;
   const procs: ReturnType<typeof startProcess>[] = [];
