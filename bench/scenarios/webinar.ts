@@ -7,13 +7,14 @@
 import { Fleet, Sampler } from '../lib/fleet.js';
 import type { ScenarioResult } from '../lib/report.js';
 import { eachSfu, failuresOf, intFlag, joinAll, measure, onSfu, sleep, summarize, type Scenario, type ScenarioContext, type SfuRun } from '../lib/scenario.js';
+import type { BotStats } from '../lib/protocol.js';
 import { meshNodes } from '../lib/sfu/mesh.js';
 
 const COLUMNS = ['sfu', 'joined', 'rx pkt/s', 'loss %', 'jitter ms', 'SFU cores', 'pkt/s per SFU core'];
 
 /** Joins the panelists (on `panelNode`) and the attendees (over `nodes` in turn), measures, and makes the row. */
 async function runWebinar(ctx: ScenarioContext, label: string, fleet: Fleet, sampler: Sampler, o: {
-  panelists: number; attendees: number; seconds: number; nodes?: string[]; beforeMeasure?: () => void;
+  panelists: number; attendees: number; seconds: number; nodes?: string[]; beforeMeasure?: () => Promise<void>;
 }): Promise<SfuRun & { room: string; joins: Awaited<ReturnType<typeof joinAll>> }> {
   const room = `webinar-${Date.now().toString(36)}`;
   const at = (i: number) => (o.nodes ? { node: o.nodes[i % o.nodes.length]! } : {});
@@ -22,7 +23,7 @@ async function runWebinar(ctx: ScenarioContext, label: string, fleet: Fleet, sam
     ...(await joinAll(fleet, Array.from({ length: o.attendees }, (_, i) => ({ id: `attendee${i}`, room, publish: false, ...at(i) })), 6)),
   ];
   await sleep(3000);
-  o.beforeMeasure?.();
+  await o.beforeMeasure?.();
   const points = await measure(ctx, sampler, `${label} webinar`, o.seconds);
   const s = summarize(points);
   const ok = joins.filter((j) => j.ok).length;
@@ -68,33 +69,40 @@ export const webinar: Scenario = {
       try {
         let cpu0: Record<string, number> = {};
         let t0 = 0;
+        let bots0 = new Map<string, BotStats>();
         const label = `meshmeet x${nodes}`;
         const r = await runWebinar(ctx, label, fleet, new Sampler(fleet, mesh.sfu), {
           ...o, nodes: specs.map((n) => n.id),
-          beforeMeasure: () => {
+          beforeMeasure: async () => {
+            bots0 = new Map((await fleet.sample()).bots.map((b) => [b.id, b]));
             cpu0 = Object.fromEntries(specs.map((n) => [n.id, mesh.nodeCpuSeconds(n.id)]));
             t0 = performance.now();
           },
         });
         const dt = (performance.now() - t0) / 1000;
-        // per node: its attendees' receive rate and the node's CPU (over joins and the measured phase)
+        // per node over the measured seconds: its attendees' receive rate and loss, and the node's CPU
         const bots = new Map((await fleet.sample()).bots.map((b) => [b.id, b]));
         const byNode = specs.map((n, k) => {
           const ids = Array.from({ length: attendees }, (_, i) => i).filter((i) => i % nodes === k).map((i) => `attendee${i}`);
+          const d = (id: string, f: 'packets' | 'expected' | 'lost') => (bots.get(id)?.rx?.[f] ?? 0) - (bots0.get(id)?.rx?.[f] ?? 0);
+          const expected = ids.reduce((a, id) => a + d(id, 'expected'), 0);
+          const cpuCores = (mesh.nodeCpuSeconds(n.id) - cpu0[n.id]!) / dt;
+          const rxPps = ids.reduce((a, id) => a + d(id, 'packets'), 0) / dt;
           return {
             node: n.id, region: n.region, attendees: ids.length, panelists: k === 0 ? panelists : 0,
-            connected: ids.filter((id) => bots.get(id)?.connected).length,
-            cpuCores: (mesh.nodeCpuSeconds(n.id) - cpu0[n.id]!) / dt,
+            connected: ids.filter((id) => bots.get(id)?.connected).length, rxPps,
+            lossPct: expected > 0 ? Math.max(0, (ids.reduce((a, id) => a + d(id, 'lost'), 0) / expected) * 100) : 0,
+            cpuCores, ppsPerCore: cpuCores > 0 ? rxPps / cpuCores : NaN,
           };
         });
-        const rows = [r.row, ...byNode.map((n) => [`node ${n.node} (${n.region})`, `${n.connected}/${n.attendees} att.`, null, null, null, n.cpuCores, null])];
+        const rows = [r.row, ...byNode.map((n) => [`node ${n.node} (${n.region})`, `${n.connected}/${n.attendees} att.`, n.rxPps, n.lossPct, null, n.cpuCores, n.ppsPerCore])];
         return {
           figures: { meshmeet: { ...r.figures, nodes, byNode, server: mesh.sfu.describe(), points: r.points } },
           series: [{ label, points: r.points }], failures: r.failures,
           table: { columns: COLUMNS, rows }, bars: bars([r.row]),
           notes: [
             `a local mesh of ${nodes} of our nodes (no WAN delay): panelists on node a, attendees spread over the nodes in turn`,
-            'node rows: attendees connected on the node, and the node\'s CPU (its Node.js process and mediasoup workers) over the measured seconds',
+            'node rows: the node\'s attendees (connected), what they received and lost, and the node\'s CPU (its Node.js process and mediasoup workers), over the measured seconds',
           ],
         };
       } finally {
