@@ -33,7 +33,7 @@ describe('cross-region figures (pure)', () => {
 const out = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-xregion-'));
 after(() => fs.rm(out, { recursive: true, force: true }));
 
-test('a tiny cross-region run: pipes go through the relay, the mesh beats the naive figure, the delay is there', { timeout: 180_000 }, async () => {
+test('a tiny cross-region run: pipes go through the relay, the mesh beats the naive figure, the delay is there', { timeout: 300_000 }, async () => {
   const { report } = await runScenario(['cross-region', '--per-node', '2', '--publishers-per-node', '1', '--seconds', '3', '--warmup', '2',
     '--delay-ab', '30', '--delay-ac', '30', '--delay-bc', '30', '--processes', '1', '--out', out, '--quiet', 'true']);
   assert.deepEqual(report.failures, []);

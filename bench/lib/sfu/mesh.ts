@@ -8,10 +8,9 @@
  * Bots reach every node directly: the fleet's ConnectInfo lists the nodes' signalling URLs (`extra.nodes`) and a
  * join names its node.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadDevKeys, writeClusterKey } from '../../../edge-node/index.js';
+import { NodesAnswer, adminRequest, loadDevKeys, writeClusterKey } from '../../../edge-node/index.js';
 import { UdpDelayRelay, type RelayNode, type RelayStats } from '../delay-relay.js';
 import { cpuSeconds, freePorts, processTree, startProcess, until } from '../system.js';
 import { metricSum } from './meshmeet.js';
@@ -130,15 +129,15 @@ export async function startMesh(o: MeshOptions): Promise<LocalMesh> {
         const sig = text.match(/^\s*signalling:\s+(\S+)/m)?.[1];
         const join = text.match(/^\s*join address:\s+(\S+)/m)?.[1];
         return sig && join ? { sig, join } : null;
-      }, 90_000, 100);
+      }, 180_000, 100);
       const httpUrl = `http://127.0.0.1:${httpPort}`;
       nodes.push({ ...spec, url: httpUrl.replace(/^http/, 'ws'), httpUrl, multiaddr: up.join, pid: proc.child.pid!, realIp, relayIp });
       o.log?.(`node ${spec.id} (${spec.region}) up: signalling ${httpUrl}, media ${realIp}:${rtcPort}, pipes ${relayIp ?? realIp}:${pipeMin}-${pipeMin + pipePorts - 1}`);
     }
     if (o.delayMs) relay = await UdpDelayRelay.start(relayNodes, o.delayMs);
-    // Every node lists every other in its membership view (the operator's `meshmeet nodes`).
+    // Every node lists every other in its membership view (its admin socket, as `meshmeet nodes` asks it).
     for (const n of nodes) {
-      await until(`node ${n.id} to see all ${nodes.length} nodes`, () => viewOf(o.workDir, n.id).then((ids) => nodes.every((m) => ids.includes(m.id))), 60_000, 500);
+      await until(`node ${n.id} to see all ${nodes.length} nodes`, () => viewOf(o.workDir, n.id).then((ids) => nodes.every((m) => ids.includes(m.id))), 120_000, 500);
     }
   } catch (err) {
     await stop();
@@ -185,16 +184,13 @@ export async function startMesh(o: MeshOptions): Promise<LocalMesh> {
   };
 }
 
-/** The node ids in a node's membership view, asked as an operator would (`meshmeet nodes --json`). */
+/** The node ids in a node's membership view, asked on its admin socket (what `meshmeet nodes` asks). */
 async function viewOf(workDir: string, id: string): Promise<string[]> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'nodes', '--admin-socket', path.join(workDir, `${id}.sock`), '--json'], { cwd: ROOT, timeout: 20_000 }, (err, stdout) => {
-      if (err) return resolve([]);
-      try {
-        resolve((JSON.parse(stdout) as { nodeId: string }[]).map((n) => n.nodeId));
-      } catch {
-        resolve([]);
-      }
-    });
-  });
+  try {
+    const res = await adminRequest(path.join(workDir, `${id}.sock`), 'GET', '/nodes');
+    const answer = NodesAnswer.parse(res.body);
+    return [...(answer.self ? [answer.self] : []), ...answer.peers].map((n) => n.nodeId);
+  } catch {
+    return [];
+  }
 }
