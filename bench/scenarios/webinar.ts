@@ -14,9 +14,9 @@ const COLUMNS = ['sfu', 'joined', 'rx pkt/s', 'loss %', 'jitter ms', 'SFU cores'
 
 /** Joins the panelists (on `panelNode`) and the attendees (over `nodes` in turn), measures, and makes the row. */
 async function runWebinar(ctx: ScenarioContext, label: string, fleet: Fleet, sampler: Sampler, o: {
-  panelists: number; attendees: number; seconds: number; nodes?: string[]; beforeMeasure?: () => Promise<void>;
-}): Promise<SfuRun & { room: string; joins: Awaited<ReturnType<typeof joinAll>> }> {
-  const room = `webinar-${Date.now().toString(36)}`;
+  room: string; panelists: number; attendees: number; seconds: number; nodes?: string[]; beforeMeasure?: () => Promise<void>;
+}): Promise<SfuRun & { joins: Awaited<ReturnType<typeof joinAll>> }> {
+  const room = o.room;
   const at = (i: number) => (o.nodes ? { node: o.nodes[i % o.nodes.length]! } : {});
   const joins = [
     ...(await joinAll(fleet, Array.from({ length: o.panelists }, (_, i) => ({ id: `panelist${i}`, room, publish: true, ...(o.nodes ? { node: o.nodes[0]! } : {}) })))),
@@ -28,7 +28,7 @@ async function runWebinar(ctx: ScenarioContext, label: string, fleet: Fleet, sam
   const s = summarize(points);
   const ok = joins.filter((j) => j.ok).length;
   return {
-    room, joins,
+    joins,
     row: [label, `${ok}/${joins.length}`, s.rxPps!, s.lossPct!, s.jitterMs!, s.sfuCpuCores!, s.ppsPerSfuCore!],
     points, failures: failuresOf(joins, label),
     figures: { sfu: label, panelists: o.panelists, attendees: o.attendees, joined: ok, summary: s },
@@ -54,8 +54,9 @@ export const webinar: Scenario = {
     const bars = (rows: (string | number | null)[][]) => [{ title: 'Packets delivered per second per SFU core', unit: 'pkt/s/core', items: rows.map((r) => ({ label: String(r[0]), value: Number(r[6]) })) }];
     if (nodes === 1) {
       const { rows, series, figures, failures } = await eachSfu(ctx, (kind) => onSfu(ctx, kind, async (sfu, fleet, sampler) => {
-        await sfu.prepareRoom(`webinar-${Date.now().toString(36)}`, panelists);
-        const r = await runWebinar(ctx, kind, fleet, sampler, o);
+        const room = `webinar-${Date.now().toString(36)}`;
+        await sfu.prepareRoom(room, panelists);
+        const r = await runWebinar(ctx, kind, fleet, sampler, { ...o, room });
         return { ...r, figures: { ...r.figures, server: sfu.describe() } };
       }));
       return { figures, series, failures, table: { columns: COLUMNS, rows }, bars: bars(rows), notes: ['one node per SFU; --nodes N spreads attendees over a local mesh of our nodes'] };
@@ -72,7 +73,7 @@ export const webinar: Scenario = {
         let bots0 = new Map<string, BotStats>();
         const label = `meshmeet x${nodes}`;
         const r = await runWebinar(ctx, label, fleet, new Sampler(fleet, mesh.sfu), {
-          ...o, nodes: specs.map((n) => n.id),
+          ...o, room: `webinar-${Date.now().toString(36)}`, nodes: specs.map((n) => n.id),
           beforeMeasure: async () => {
             bots0 = new Map((await fleet.sample()).bots.map((b) => [b.id, b]));
             cpu0 = Object.fromEntries(specs.map((n) => [n.id, mesh.nodeCpuSeconds(n.id)]));
