@@ -15,3 +15,4 @@ export { ClusterView, type ClusterViewEvents, type ClusterViewOptions, type Clus
 export { ClusterKeyError, generateClusterKey, parseClusterKey, readClusterKey, writeClusterKey } from './src/mesh/cluster-key.js';
 export { startNode, type RunningNode, type StartFlags } from './src/cli/node-start.js';
 export { startSipGateway, SipGateway, type SipGatewayOptions } from './sip/gateway.js';
+export { adminRequest, NodesAnswer } from './src/cli/admin.js';

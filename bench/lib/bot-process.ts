@@ -44,7 +44,7 @@ async function handle(m: ToBot): Promise<void> {
       const entry = { session: null as BotSession | null, startedAt, firstPacketAt: null as number | null, error: null as string | null };
       bots.set(m.id, entry);
       try {
-        entry.session = await client!.join({ room: m.room, identity: m.id, publish: m.publish, subscribe: m.subscribe, media: media! });
+        entry.session = await client!.join({ room: m.room, identity: m.id, publish: m.publish, subscribe: m.subscribe, media: media!, ...(m.node ? { node: m.node } : {}) });
         const s = entry.session;
         const steps = s.steps?.map(([step, at], i, all): [string, number] => [step, at - (i === 0 ? startedAt : all[i - 1]![1])]);
         send({ type: 'joined', id: m.id, ok: true, joinMs: s.mediaConnectedAt - startedAt, signalledMs: s.joinedAt - startedAt, steps });
@@ -61,6 +61,10 @@ async function handle(m: ToBot): Promise<void> {
         cpuSeconds: (cpu.user + cpu.system) / 1e6, eventLoopP99Ms: loop.percentile(99) / 1e6, rssMiB: process.memoryUsage().rss / 2 ** 20,
       });
       loop.reset();
+      return;
+    }
+    case 'arrivals': {
+      send({ type: 'arrivals', seq: m.seq, bots: Object.fromEntries(m.ids.filter((id) => bots.has(id)).map((id) => [id, bots.get(id)!.session?.receiver?.arrivals() ?? {}])) });
       return;
     }
     case 'leave': {

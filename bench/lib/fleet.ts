@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { BrowserParticipants, BrowserPoint } from './browser-participants.js';
 import type { BotStats, FromBot, JoinSteps, ToBot } from './protocol.js';
+import type { Arrivals } from './rtc/receiver.js';
 import type { ConnectInfo, SfuServer } from './sfu/types.js';
 import { cpuSeconds, machineCpu } from './system.js';
 
@@ -32,7 +33,7 @@ class BotProcess {
     const flags = (process.env.BENCH_BOT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
     this.child = fork(BOT_ENTRY, [], { execArgv: [...flags, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (m: FromBot) => {
-      const key = m.type === 'joined' || m.type === 'left' ? `${m.type}:${m.id}` : m.type === 'stats' ? `stats:${m.seq}` : m.type;
+      const key = m.type === 'joined' || m.type === 'left' ? `${m.type}:${m.id}` : m.type === 'stats' || m.type === 'arrivals' ? `${m.type}:${m.seq}` : m.type;
       const w = this.waiting.get(key);
       if (w) {
         this.waiting.delete(key);
@@ -102,13 +103,16 @@ export class Fleet {
     return this.procs.length;
   }
 
-  /** Joins one bot on the least loaded process. A failure is a result, never thrown. */
-  async join(id: string, room: string, publish: boolean, subscribe = true): Promise<JoinResult> {
-    const p = this.procs.reduce((a, b) => (b.bots < a.bots ? b : a));
+  /**
+   * Joins one bot on the least loaded process (or process `where.process`), on the mesh node `where.node` if given.
+   * A failure is a result, never thrown.
+   */
+  async join(id: string, room: string, publish: boolean, subscribe = true, where: { node?: string; process?: number } = {}): Promise<JoinResult> {
+    const p = where.process !== undefined ? this.procs[where.process % this.procs.length]! : this.procs.reduce((a, b) => (b.bots < a.bots ? b : a));
     p.bots++;
     this.where.set(id, p);
     try {
-      const m = await p.request<Extract<FromBot, { type: 'joined' }>>({ type: 'join', id, room, publish, subscribe }, `joined:${id}`, 90_000);
+      const m = await p.request<Extract<FromBot, { type: 'joined' }>>({ type: 'join', id, room, publish, subscribe, ...(where.node ? { node: where.node } : {}) }, `joined:${id}`, 90_000);
       return { id, ok: m.ok, error: m.error, joinMs: m.joinMs, signalledMs: m.signalledMs, ...(m.steps ? { steps: m.steps } : {}) };
     } catch (err) {
       return { id, ok: false, error: (err as Error).message, joinMs: NaN, signalledMs: null };
@@ -133,6 +137,13 @@ export class Fleet {
       eventLoopP99Ms: Math.max(0, ...ok.map((s) => s.eventLoopP99Ms)),
       rssMiB: ok.reduce((a, s) => a + s.rssMiB, 0),
     };
+  }
+
+  /** What the bots `ids` logged of labelled streams' arrivals (see MediaReceiver.arrivals), from every process. */
+  async arrivals(ids: string[]): Promise<Record<string, Arrivals>> {
+    const seq = ++this.seq;
+    const all = await Promise.all(this.procs.map((p) => p.request<Extract<FromBot, { type: 'arrivals' }>>({ type: 'arrivals', seq, ids }, `arrivals:${seq}`, 20_000).catch(() => null)));
+    return Object.assign({}, ...all.map((a) => a?.bots ?? {}));
   }
 
   async stop(): Promise<void> {

@@ -1,10 +1,11 @@
 /** Messages between the bench and its bot processes (IPC, plain JSON). */
-import type { ReceiveTotals } from './rtc/receiver.js';
+import type { Arrivals, ReceiveTotals } from './rtc/receiver.js';
 import type { ConnectInfo } from './sfu/types.js';
 
 export type ToBot =
   | { type: 'init'; connect: ConnectInfo }
-  | { type: 'join'; id: string; room: string; publish: boolean; subscribe: boolean }
+  | { type: 'join'; id: string; room: string; publish: boolean; subscribe: boolean; node?: string }
+  | { type: 'arrivals'; seq: number; ids: string[] }
   | { type: 'leave'; id: string }
   | { type: 'stats'; seq: number }
   | { type: 'stop' };
@@ -25,4 +26,5 @@ export type FromBot =
   | { type: 'joined'; id: string; ok: boolean; error?: string; joinMs: number; signalledMs: number | null; steps?: JoinSteps }
   | { type: 'left'; id: string }
   | { type: 'stats'; seq: number; bots: BotStats[]; cpuSeconds: number; eventLoopP99Ms: number; rssMiB: number }
+  | { type: 'arrivals'; seq: number; bots: Record<string, Arrivals> }
   | { type: 'error'; message: string };

@@ -3,12 +3,13 @@
  * it can, saying what is missing when it cannot), a fleet of bot processes on it, and a measured phase with a
  * progress line.
  *
- * A scenario declares `needs`: 'single-node' ones run today; 'mesh' ones (cross-region, gossip) get a context
- * with several nodes once the mesh exists, through the same interface.
+ * A scenario declares `needs`: 'single-node' ones start SFUs through `startSfu`; 'mesh' ones (cross-region) start a
+ * local mesh of our nodes through `startMesh`.
  */
 import { BrowserParticipants, type BrowserFigures } from './browser-participants.js';
 import type { ScenarioResult, Series } from './report.js';
 import { Fleet, Sampler, type Point } from './fleet.js';
+import type { LocalMesh, MeshOptions } from './sfu/mesh.js';
 import type { SfuKind, SfuServer } from './sfu/types.js';
 
 export interface FlagSpec {
@@ -27,6 +28,8 @@ export interface ScenarioContext {
   progress(line: string): void;
   log(line: string): void;
   startSfu(kind: SfuKind, opts?: { workerBin?: string; label?: string; workers?: number }): Promise<SfuServer>;
+  /** A local mesh of our edge nodes, each its own process (for `needs: 'mesh'` scenarios). */
+  startMesh(opts: Omit<MeshOptions, 'workDir' | 'log'>): Promise<LocalMesh>;
   /** The browser participants' figures of every SFU run (filled by onSfu with --browsers > 0), for the report. */
   browserQuality: { label: string; figures: BrowserFigures }[];
 }
@@ -120,10 +123,10 @@ export async function withFleet<T>(ctx: ScenarioContext, sfu: SfuServer, fn: (fl
 }
 
 /** Joins bots in parallel batches of `concurrency`; returns the results (failures included). */
-export async function joinAll(fleet: Fleet, specs: { id: string; room: string; publish: boolean; subscribe?: boolean }[], concurrency = 4) {
+export async function joinAll(fleet: Fleet, specs: { id: string; room: string; publish: boolean; subscribe?: boolean; node?: string; process?: number }[], concurrency = 4) {
   const results = [];
   for (let i = 0; i < specs.length; i += concurrency) {
-    results.push(...(await Promise.all(specs.slice(i, i + concurrency).map((s) => fleet.join(s.id, s.room, s.publish, s.subscribe ?? true)))));
+    results.push(...(await Promise.all(specs.slice(i, i + concurrency).map((s) => fleet.join(s.id, s.room, s.publish, s.subscribe ?? true, s)))));
   }
   return results;
 }

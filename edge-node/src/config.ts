@@ -35,6 +35,8 @@ export const EdgeConfig = z
     /** Port range of pipe transports (node to node, worker to worker): kept apart from the WebRtcServer ports. */
     pipeMinPort: Port.optional(),
     pipeMaxPort: Port.optional(),
+    /** Address announced to other nodes for pipe transports (e.g. a private network between nodes); defaults to rtcAnnouncedIp. */
+    pipeAnnouncedIp: z.string().min(1).optional(),
     /** Where this node is, for routing (heartbeats). */
     region: z.string().min(1).max(64).default('local'),
     latitude: z.coerce.number().min(-90).max(90).default(0),
@@ -54,6 +56,7 @@ export const EdgeConfig = z
     ...c,
     workers: c.workers === 0 ? Math.max(1, os.availableParallelism()) : c.workers,
     rtcAnnouncedIp: c.rtcAnnouncedIp ?? c.rtcListenIp,
+    pipeAnnouncedIp: c.pipeAnnouncedIp ?? c.rtcAnnouncedIp ?? c.rtcListenIp,
     // By default pipes take ports 1000 to 1999 above the WebRtcServer base, never one of the workers' own ports.
     pipeMinPort: c.pipeMinPort ?? Math.min(65535, c.rtcBasePort + 1000),
     pipeMaxPort: c.pipeMaxPort ?? Math.min(65535, c.rtcBasePort + 1999),
@@ -83,6 +86,7 @@ const ENV: Record<keyof EdgeConfigInput, string> = {
   initialAvailableOutgoingBitrate: 'EDGE_INITIAL_OUTGOING_BITRATE',
   pipeMinPort: 'EDGE_PIPE_MIN_PORT',
   pipeMaxPort: 'EDGE_PIPE_MAX_PORT',
+  pipeAnnouncedIp: 'EDGE_PIPE_ANNOUNCED_IP',
   region: 'EDGE_REGION',
   latitude: 'EDGE_LATITUDE',
   longitude: 'EDGE_LONGITUDE',

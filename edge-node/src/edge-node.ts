@@ -424,7 +424,7 @@ export class EdgeNode {
               selfId: mesh.nodeId,
               codecHash: CODEC_HASH,
               listenIp: this.config.rtcListenIp,
-              announcedIp: this.config.rtcAnnouncedIp,
+              announcedIp: this.config.pipeAnnouncedIp,
               idleMs: this.config.pipeIdleMs,
               log: this.log.child({ meeting: id }),
               onReplaced: (participantId) => {

@@ -54,6 +54,18 @@ export function createMetrics(src: MetricsSource) {
     name: 'edge_pipe_producers', help: 'pipe producers: producers of other nodes piped here', registers: [registry],
     collect() { this.set(pipes('inbound')); },
   });
+  const pipeBytes = new client.Gauge({
+    name: 'edge_pipe_bytes', help: 'bytes through the pipe transports to and from other nodes (live pipes)', labelNames: ['direction'], registers: [registry],
+    async collect() {
+      let sent = 0, received = 0;
+      for (const b of await Promise.all([...(src.meshMeetings?.() ?? [])].map((mm) => mm.pipeBytes()))) {
+        sent += b.sent;
+        received += b.received;
+      }
+      pipeBytes.set({ direction: 'out' }, sent);
+      pipeBytes.set({ direction: 'in' }, received);
+    },
+  });
   new client.Gauge({
     name: 'edge_signalling_connections', help: 'open signalling WebSockets', registers: [registry],
     collect() { this.set(src.sessions()); },

@@ -53,6 +53,10 @@ describe('edge node configuration', () => {
     const c = loadConfig({ EDGE_JWKS: '/k.json', EDGE_WORKERS: '3', EDGE_RTC_ANNOUNCED_IP: '203.0.113.5', EDGE_HTTP_PORT: '9000' });
     assert.deepEqual([c.workers, c.rtcAnnouncedIp, c.httpPort], [3, '203.0.113.5', 9000]);
   });
+  test('pipes announce the client address unless EDGE_PIPE_ANNOUNCED_IP says otherwise', () => {
+    assert.equal(loadConfig({ EDGE_JWKS: '/k.json', EDGE_RTC_ANNOUNCED_IP: '203.0.113.5' }).pipeAnnouncedIp, '203.0.113.5');
+    assert.equal(loadConfig({ EDGE_JWKS: '/k.json', EDGE_RTC_ANNOUNCED_IP: '203.0.113.5', EDGE_PIPE_ANNOUNCED_IP: '10.0.0.5' }).pipeAnnouncedIp, '10.0.0.5');
+  });
   test('errors name the variable', () => {
     assert.throws(() => loadConfig({}), /EDGE_JWKS/);
     assert.throws(() => loadConfig({ EDGE_JWKS: '/k', EDGE_RTC_BASE_PORT: '70000' }), /EDGE_RTC_BASE_PORT/);

@@ -35,6 +35,12 @@ export interface ReceiveTotals {
   jitterMs: number;
 }
 
+/** Per label (e.g. a publisher): [RTP timestamp, arrival time (performance.now(), ms)] of packets that came in order. */
+export type Arrivals = Record<string, [number, number][]>;
+
+/** Arrivals kept per label (the newest). */
+const ARRIVALS_KEPT = 3000;
+
 interface Stream {
   ssrc: number;
   kind: 'audio' | 'video';
@@ -79,6 +85,8 @@ export class MediaReceiver {
   private readonly videoPts = new Set<number>();
 
   private twccExtId: number | undefined;
+  /** Streams whose arrivals are logged, by SSRC: their label and log. */
+  private readonly arrivalLogs = new Map<number, { label: string; log: [number, number][] }>();
 
   constructor(
     private readonly transport: BotTransport,
@@ -94,6 +102,18 @@ export class MediaReceiver {
     if (this.twccExtId) return;
     this.twccExtId = id;
     this.timers.push(setInterval(() => this.sendTwcc(), 100));
+  }
+
+  /** Logs the arrival time of every in-order packet of stream `ssrc` under `label` (bounded: the newest are kept). */
+  logArrivals(ssrc: number, label: string): void {
+    this.arrivalLogs.set(ssrc, { label, log: [] });
+  }
+
+  /** The logged arrivals by label. */
+  arrivals(): Arrivals {
+    const out: Arrivals = {};
+    for (const { label, log } of this.arrivalLogs.values()) (out[label] ??= []).push(...log);
+    return out;
   }
 
   setVideoPayloadTypes(pts: number[]): void {
@@ -129,6 +149,11 @@ export class MediaReceiver {
       if (seq < s.maxSeq && delta > 0) s.cycles += 0x10000;
       for (let i = 1; i < delta && i < 512; i++) s.missing.set((s.maxSeq + i) & 0xffff, { since: now, tries: 0, lastNack: 0 });
       if (s.received > 0 || delta > 0) s.maxSeq = seq;
+      const a = this.arrivalLogs.get(h.ssrc);
+      if (a) {
+        a.log.push([h.timestamp, now]);
+        if (a.log.length > ARRIVALS_KEPT * 1.5) a.log.splice(0, a.log.length - ARRIVALS_KEPT);
+      }
     } else if (s.missing.has(seq)) {
       s.missing.delete(seq);
     } else {

@@ -50,16 +50,6 @@ export async function startMeshmeet(o: MeshmeetServerOptions): Promise<SfuServer
     await proc.stop();
     throw err;
   }
-  const workerCpu = async (): Promise<number | null> => {
-    try {
-      const text = await (await fetch(`${url}/metrics`)).text();
-      let sum = 0;
-      for (const m of text.matchAll(/^edge_worker_cpu_seconds\{[^}]*\} ([\d.e+-]+)$/gm)) sum += Number(m[1]);
-      return sum;
-    } catch {
-      return null;
-    }
-  };
   const serverTimings = async () => {
     try {
       const text = await (await fetch(`${url}/metrics`)).text();
@@ -73,7 +63,7 @@ export async function startMeshmeet(o: MeshmeetServerOptions): Promise<SfuServer
     serverTimings,
     connect: { kind: 'meshmeet', url: url.replace(/^http/, 'ws'), extra: { keysDir } },
     pids: () => processTree(proc.child.pid!),
-    mediaCpuSeconds: workerCpu,
+    mediaCpuSeconds: () => metricSum(url, 'edge_worker_cpu_seconds'),
     prepareRoom: async () => undefined,
     describe: () => ({ server: 'meshmeet edge node (mediasoup 3.12.16)', workers: o.workers, workerBin: env.MEDIASOUP_WORKER_BIN ?? 'default cache', log: logFile }),
     stop: proc.stop,
@@ -95,6 +85,18 @@ export function histogramMeans(text: string, name: string): Record<string, { cou
   const out: Record<string, { count: number; meanMs: number }> = {};
   for (const [key, count] of counts) if (count > 0) out[key] = { count, meanMs: ((sums.get(key) ?? 0) / count) * 1000 };
   return out;
+}
+
+/** The sum of a metric's samples on a node's /metrics (those whose labels contain `labels`), or null when unreachable. */
+export async function metricSum(baseUrl: string, name: string, labels = ''): Promise<number | null> {
+  try {
+    const text = await (await fetch(`${baseUrl}/metrics`)).text();
+    let sum = 0;
+    for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} ([\\d.e+-]+)$`, 'gm'))) if (m[1]!.includes(labels)) sum += Number(m[2]);
+    return sum;
+  } catch {
+    return null;
+  }
 }
 
 /** The bot side: a minimal signalling client on the protocol's own schemas. */
@@ -173,7 +175,10 @@ export class MeshmeetClient implements SfuClient {
 
   async join(o: JoinOptions): Promise<BotSession> {
     const token = await mintJoinToken(await this.keys, { meetingId: o.room, participantId: o.identity, name: o.identity, role: 'participant' });
-    const ws = new WebSocket(`${this.info.url}/ws/${encodeURIComponent(o.room)}?token=${encodeURIComponent(token)}`);
+    const nodes = (this.info.extra.nodes ?? {}) as Record<string, string>;
+    if (o.node && !nodes[o.node]) throw new Error(`no node '${o.node}' in this mesh (${Object.keys(nodes).join(', ') || 'a single node'})`);
+    const base = o.node ? nodes[o.node]! : this.info.url;
+    const ws = new WebSocket(`${base}/ws/${encodeURIComponent(o.room)}?token=${encodeURIComponent(token)}`);
     const sig = new Signalling(ws);
     const bot = new BotParts(() => sig.close());
     bot.mark('token');
@@ -219,6 +224,9 @@ export class MeshmeetClient implements SfuClient {
           consumed.add(producerId);
           const c = await sig.request('consume', { transportId: recv.id, producerId });
           rx.setVideoPayloadTypes((c.rtpParameters.codecs as Obj[]).filter((x) => /^video\/VP8$/i.test(x.mimeType)).map((x) => x.payloadType));
+          // audio arrivals are logged by publisher (the cross-region bench compares them between subscribers)
+          const ssrc = (c.rtpParameters.encodings as Obj[] | undefined)?.[0]?.ssrc as number | undefined;
+          if (c.kind === 'audio' && ssrc !== undefined) rx.logArrivals(ssrc, participantId);
           await sig.request('resumeConsumer', { consumerId: c.consumerId });
         };
         sig.on('newProducer', (p) => { consume(p.id, p.participantId).catch(() => undefined); });

@@ -44,6 +44,8 @@ export interface JoinOptions {
   publish: boolean;
   subscribe: boolean;
   media: BenchMedia;
+  /** On a mesh: the node to join on (an id of `ConnectInfo.extra.nodes`); unset, the ConnectInfo's url. */
+  node?: string;
 }
 
 /** A joined bot: its sender (when publishing) and receiver, as the adapter wired them. */
