@@ -11,7 +11,7 @@ import { markdownTable, renderTable, writeReport, type Report } from './lib/repo
 import type { Scenario, ScenarioContext } from './lib/scenario.js';
 import { SFU_KINDS, type SfuKind } from './lib/sfu/types.js';
 import { startSfu } from './lib/sfu/servers.js';
-import { machine } from './lib/system.js';
+import { machine, raiseSocketBufferLimits } from './lib/system.js';
 import { needsNamespace, reexecInNamespace } from './lib/netns.js';
 import { SCENARIOS } from './scenarios/index.js';
 
@@ -96,6 +96,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(usage());
     process.exit(0);
   }
+  const limits = raiseSocketBufferLimits();
+  if (limits) console.log(limits);
   if (needsNamespace(argv) && !process.env.BENCH_NETNS) reexecInNamespace(fileURLToPath(import.meta.url), argv);
   try {
     const { report, dir } = await runScenario(argv);

@@ -14,12 +14,12 @@ export interface BotStats {
   connected: boolean;
   error: string | null;
   rx: ReceiveTotals | null;
-  tx: { packets: number; bytes: number; retransmitted: number; keyframes: number; nacks: number; plis: number } | null;
+  tx: { packets: number; bytes: number; retransmitted: number; keyframes: number; nacks: number; plis: number; audioLostAtSfu: number } | null;
 }
 
 export type FromBot =
   | { type: 'ready' }
   | { type: 'joined'; id: string; ok: boolean; error?: string; joinMs: number; signalledMs: number | null }
   | { type: 'left'; id: string }
-  | { type: 'stats'; seq: number; bots: BotStats[]; cpuSeconds: number; eventLoopP99Ms: number; rssMiB: number }
+  | { type: 'stats'; seq: number; bots: BotStats[]; cpuSeconds: number; eventLoopP99Ms: number; rssMiB: number; udpDrops: number; udpMaxRxQueue: number }
   | { type: 'error'; message: string };

@@ -37,6 +37,8 @@ export interface CapacityOptions {
   maxLossPct: number;
   maxMinutes: number;
   workerBin?: string;
+  /** Extra environment of our node (e.g. its workers' socket buffer sizes). */
+  env?: Record<string, string>;
   label?: string;
 }
 
@@ -90,7 +92,7 @@ export async function runCapacity(ctx: ScenarioContext, kind: SfuKind, o: Capaci
     const best = under.at(-1) ?? null;
     const figures: CapacityFigures = { sfu: kind, label, publishers: o.publishers, steps, best, stoppedBecause };
     return { figures, points, failures, server: sfu.describe() };
-  }, { workerBin: o.workerBin, label });
+  }, { workerBin: o.workerBin, env: o.env, label });
 }
 
 export const CAPACITY_COLUMNS = ['sfu', 'max subscribers', 'consumers', 'rx pkt/s', 'loss %', 'SFU cores', 'pkt/s per SFU core',
@@ -106,6 +108,18 @@ export const capacityRow = (f: CapacityFigures): (string | number | null)[] => [
   f.best?.summary.sfuCpuCores ?? null, f.best?.summary.ppsPerSfuCore ?? null, f.best?.summary.ppsPerMediaCore ?? null, pooled(f, 'sfuCpuCores'),
   f.stoppedBecause,
 ];
+
+/**
+ * --worker-udp-buffers: each entry a size in bytes for the workers' UDP receive and send buffers (0: the kernel's
+ * default, as an unpatched mediasoup 3.12 worker has), or 'patched' for the worker's own default.
+ */
+export function workerUdpBuffers(flag: string): { label: string; env?: Record<string, string> }[] {
+  return flag.split(',').map((x) => x.trim()).filter(Boolean).map((x) => {
+    if (x === 'patched') return { label: 'udpbuf=patched' };
+    if (!/^\d+$/.test(x) || Number(x) > 2 ** 30) throw new Error(`--worker-udp-buffers: '${x}' is not a size in bytes (0..2^30) or 'patched'`);
+    return { label: `udpbuf=${x === '0' ? 'kernel' : x}`, env: { MESHMEET_WORKER_UDP_RECV_BUFFER: x, MESHMEET_WORKER_UDP_SEND_BUFFER: x } };
+  });
+}
 
 export function capacityOptions(ctx: ScenarioContext): CapacityOptions {
   return {
@@ -133,14 +147,19 @@ export const capacity: Scenario = {
   flags: {
     ...CAPACITY_FLAGS,
     'worker-bins': { default: '', help: 'meshmeet only: comma-separated mediasoup-worker binaries to compare in the same run (e.g. before/after libsrtp)' },
+    'worker-udp-buffers': { default: '', help: "meshmeet only: comma-separated socket buffer sizes (bytes) of the workers' UDP sockets to compare in the same run; 0 = the kernel's default, 'patched' = the worker's own (8 MiB receive)" },
   },
   async run(ctx): Promise<ScenarioResult> {
     const o = capacityOptions(ctx);
-    const runs: { kind: SfuKind; workerBin?: string; label: string }[] = [];
+    const runs: { kind: SfuKind; workerBin?: string; env?: Record<string, string>; label: string }[] = [];
+    const buffers = workerUdpBuffers(ctx.flags['worker-udp-buffers']!);
     for (const kind of ctx.sfus) {
       const bins = kind === 'meshmeet' ? ctx.flags['worker-bins']!.split(',').filter(Boolean) : [];
-      if (bins.length === 0) runs.push({ kind, label: kind });
-      else bins.forEach((b, i) => runs.push({ kind, workerBin: b, label: `${kind}#${i + 1}` }));
+      const base = bins.length === 0 ? [{ kind, label: kind }] : bins.map((b, i) => ({ kind, workerBin: b, label: `${kind}#${i + 1}` }));
+      for (const r of base) {
+        if (kind !== 'meshmeet' || buffers.length === 0) runs.push(r);
+        else for (const b of buffers) runs.push({ ...r, env: b.env, label: `${r.label} ${b.label}` });
+      }
     }
     const rows: (string | number | null)[][] = [];
     const series: Series[] = [];
@@ -149,7 +168,7 @@ export const capacity: Scenario = {
     const notes: string[] = [];
     for (const r of runs) {
       try {
-        const res = await runCapacity(ctx, r.kind, { ...o, workerBin: r.workerBin, label: r.label });
+        const res = await runCapacity(ctx, r.kind, { ...o, workerBin: r.workerBin, env: r.env, label: r.label });
         rows.push(capacityRow(res.figures));
         series.push({ label: r.label, points: res.points });
         figures[r.label] = { ...res.figures, server: res.server, points: res.points };

@@ -22,6 +22,7 @@ export interface MeshmeetServerOptions {
   workers: number;
   workerBin?: string;
   label?: string;
+  env?: Record<string, string>;
 }
 
 export async function startMeshmeet(o: MeshmeetServerOptions): Promise<SfuServer> {
@@ -34,6 +35,7 @@ export async function startMeshmeet(o: MeshmeetServerOptions): Promise<SfuServer
     EDGE_JWKS: keys.jwksPath, EDGE_HTTP_HOST: '127.0.0.1', EDGE_HTTP_PORT: String(httpPort), EDGE_WORKERS: String(o.workers),
     EDGE_RTC_LISTEN_IP: '127.0.0.1', EDGE_RTC_BASE_PORT: String(rtcBase), EDGE_LOG_LEVEL: 'warn', EDGE_NODE_ID: o.label ?? 'bench',
     ...(o.workerBin ? { MEDIASOUP_WORKER_BIN: o.workerBin } : {}),
+    ...o.env,
   };
   const logFile = path.join(o.workDir, `${o.label ?? 'meshmeet'}.log`);
   const proc = startProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'edge-node/src/main.ts')], { env, cwd: ROOT, logFile });
@@ -63,7 +65,7 @@ export async function startMeshmeet(o: MeshmeetServerOptions): Promise<SfuServer
     pids: () => processTree(proc.child.pid!),
     mediaCpuSeconds: workerCpu,
     prepareRoom: async () => undefined,
-    describe: () => ({ server: 'meshmeet edge node (mediasoup 3.12.16)', workers: o.workers, workerBin: env.MEDIASOUP_WORKER_BIN ?? 'default cache', log: logFile }),
+    describe: () => ({ server: 'meshmeet edge node (mediasoup 3.12.16)', workers: o.workers, workerBin: env.MEDIASOUP_WORKER_BIN ?? 'default cache', log: logFile, ...(o.env ? { env: o.env } : {}) }),
     stop: proc.stop,
   };
 }
