@@ -108,7 +108,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (process.env.BENCH_MARKDOWN) console.log(`\n${markdownTable(report.table)}`);
     process.exit(0);
   } catch (err) {
-    console.error(`\nbench failed: ${(err as Error).message}`);
+    console.error(`\nbench failed: ${(err as Error).message}`, process.env.BENCH_DEBUG ? (err as Error).stack : "");
     process.exit(1);
   }
 }
