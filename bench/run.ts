@@ -12,7 +12,7 @@ import { markdownTable, renderTable, writeReport, type Report } from './lib/repo
 import type { Scenario, ScenarioContext } from './lib/scenario.js';
 import { SFU_KINDS, type SfuKind } from './lib/sfu/types.js';
 import { startSfu } from './lib/sfu/servers.js';
-import { machine } from './lib/system.js';
+import { machine, raiseSocketBufferLimits } from './lib/system.js';
 import { needsNamespace, reexecInNamespace } from './lib/netns.js';
 import { SCENARIOS } from './scenarios/index.js';
 
@@ -105,6 +105,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(usage());
     process.exit(0);
   }
+  const limits = raiseSocketBufferLimits();
+  if (limits) console.log(limits);
   if (needsNamespace(argv) && !process.env.BENCH_NETNS) reexecInNamespace(fileURLToPath(import.meta.url), argv);
   try {
     const { report, dir } = await runScenario(argv);
@@ -117,7 +119,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (process.env.BENCH_MARKDOWN && report.browserQuality) console.log(`\n${markdownTable(report.browserQuality.table)}`);
     process.exit(0);
   } catch (err) {
-    console.error(`\nbench failed: ${(err as Error).message}`);
+    console.error(`\nbench failed: ${(err as Error).message}`, process.env.BENCH_DEBUG ? (err as Error).stack : "");
     process.exit(1);
   }
 }

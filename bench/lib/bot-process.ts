@@ -8,6 +8,7 @@ import { loadMedia, type BenchMedia } from './media.js';
 import { clientFor } from './sfu/clients.js';
 import type { BotSession, ConnectInfo, SfuClient } from './sfu/types.js';
 import type { BotStats, FromBot, ToBot } from './protocol.js';
+import { udpSocketDrops } from './udp-drops.js';
 
 let media: BenchMedia | null = null;
 let client: SfuClient | null = null;
@@ -56,9 +57,11 @@ async function handle(m: ToBot): Promise<void> {
     }
     case 'stats': {
       const cpu = process.cpuUsage();
+      const udp = udpSocketDrops();
       send({
         type: 'stats', seq: m.seq, bots: [...bots.keys()].map(statsOf),
         cpuSeconds: (cpu.user + cpu.system) / 1e6, eventLoopP99Ms: loop.percentile(99) / 1e6, rssMiB: process.memoryUsage().rss / 2 ** 20,
+        udpDrops: udp.drops, udpMaxRxQueue: udp.maxRxQueue,
       });
       loop.reset();
       return;

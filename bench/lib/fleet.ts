@@ -10,6 +10,7 @@ import type { BotStats, FromBot, JoinSteps, ToBot } from './protocol.js';
 import type { Arrivals } from './rtc/receiver.js';
 import type { ConnectInfo, SfuServer } from './sfu/types.js';
 import { cpuSeconds, machineCpu } from './system.js';
+import { udpSocketDrops } from './udp-drops.js';
 
 const BOT_ENTRY = path.join(import.meta.dirname, 'bot-process.ts');
 
@@ -80,6 +81,10 @@ export interface FleetSample {
   botCpuSeconds: number;
   eventLoopP99Ms: number;
   rssMiB: number;
+  /** Datagrams the kernel dropped on the bots' own UDP sockets (receive buffers full), summed over the processes. */
+  udpDrops: number;
+  /** The fullest receive queue of any bot socket at the sample, bytes. */
+  udpMaxRxQueue: number;
 }
 
 export class Fleet {
@@ -136,6 +141,8 @@ export class Fleet {
       botCpuSeconds: ok.reduce((a, s) => a + s.cpuSeconds, 0),
       eventLoopP99Ms: Math.max(0, ...ok.map((s) => s.eventLoopP99Ms)),
       rssMiB: ok.reduce((a, s) => a + s.rssMiB, 0),
+      udpDrops: ok.reduce((a, s) => a + s.udpDrops, 0),
+      udpMaxRxQueue: Math.max(0, ...ok.map((s) => s.udpMaxRxQueue)),
     };
   }
 
@@ -171,12 +178,26 @@ export interface Point {
   eventLoopP99Ms: number;
   /** What the real Chromium participants decoded in the interval (runs with --browsers). */
   browser?: BrowserPoint;
+  /** Datagrams dropped by the kernel on the bots' sockets per second (receive buffer overflow). */
+  udpDropsPerS: number;
+  udpMaxRxQueueKiB: number;
+  /** Datagrams dropped by the kernel on the SFU's own UDP sockets per second, and its fullest receive queue. */
+  sfuUdpDropsPerS: number;
+  sfuUdpMaxRxQueueKiB: number;
+  /** Lost packets per second by kind, and packets per second that arrived after the receiver gave up on them. */
+  lostAudioPerS: number;
+  lostVideoPerS: number;
+  latePerS: number;
+  /** Padding-only packets (bandwidth probes) per second, included in rxPps. */
+  paddingPerS: number;
+  /** Publishers' audio packets the SFU reports lost on the way in (its receiver reports), per second. */
+  audioLostAtSfuPerS: number;
 }
 
-interface Totals { rx: number; bytes: number; tx: number; expected: number; lost: number; nacks: number; plis: number; freezes: number; jitter: number; connected: number; bots: number }
+interface Totals { rx: number; bytes: number; tx: number; expected: number; lost: number; lostAudio: number; lostVideo: number; late: number; padding: number; audioLostAtSfu: number; nacks: number; plis: number; freezes: number; jitter: number; connected: number; bots: number }
 
 function sum(bots: BotStats[]): Totals {
-  const t: Totals = { rx: 0, bytes: 0, tx: 0, expected: 0, lost: 0, nacks: 0, plis: 0, freezes: 0, jitter: 0, connected: 0, bots: bots.length };
+  const t: Totals = { rx: 0, bytes: 0, tx: 0, expected: 0, lost: 0, lostAudio: 0, lostVideo: 0, late: 0, padding: 0, audioLostAtSfu: 0, nacks: 0, plis: 0, freezes: 0, jitter: 0, connected: 0, bots: bots.length };
   let jn = 0;
   for (const b of bots) {
     if (b.connected) t.connected++;
@@ -185,6 +206,10 @@ function sum(bots: BotStats[]): Totals {
       t.bytes += b.rx.bytes;
       t.expected += b.rx.expected;
       t.lost += b.rx.lost;
+      t.lostAudio += b.rx.lostAudio;
+      t.lostVideo += b.rx.lostVideo;
+      t.late += b.rx.late;
+      t.padding += b.rx.padding;
       t.nacks += b.rx.nacksSent;
       t.plis += b.rx.plisSent;
       t.freezes += b.rx.freezes;
@@ -193,7 +218,10 @@ function sum(bots: BotStats[]): Totals {
         jn++;
       }
     }
-    if (b.tx) t.tx += b.tx.packets;
+    if (b.tx) {
+      t.tx += b.tx.packets;
+      t.audioLostAtSfu += b.tx.audioLostAtSfu;
+    }
   }
   t.jitter = jn ? t.jitter / jn : 0;
   return t;
@@ -202,7 +230,7 @@ function sum(bots: BotStats[]): Totals {
 /** Samples the fleet and the SFU once a second (call `point()` at each step); keeps every point. */
 export class Sampler {
   readonly points: Point[] = [];
-  private last: { at: number; tot: Totals; sfu: number; media: number | null; bot: number; machine: number } | null = null;
+  private last: { at: number; tot: Totals; sfu: number; media: number | null; bot: number; machine: number; drops: number; sfuDrops: number } | null = null;
   private readonly t0 = performance.now();
   /** CPU seconds of SFU processes seen so far, kept per pid so a process that exits still counts. */
   private readonly sfuSeen = new Map<number, number>();
@@ -215,6 +243,20 @@ export class Sampler {
   /** Joins the run's browser participants (if any) to `room`: call after the bots joined. */
   async joinBrowsers(room: string): Promise<void> {
     await this.browsers?.join(room);
+  }
+
+  /** Drops on the SFU's UDP sockets, kept per pid like its CPU. */
+  private readonly sfuDropsSeen = new Map<number, number>();
+  private sfuUdp(): { drops: number; maxRxQueue: number } {
+    let maxRxQueue = 0;
+    for (const pid of this.sfu.pids()) {
+      const u = udpSocketDrops(pid);
+      this.sfuDropsSeen.set(pid, Math.max(this.sfuDropsSeen.get(pid) ?? 0, u.drops));
+      maxRxQueue = Math.max(maxRxQueue, u.maxRxQueue);
+    }
+    let drops = 0;
+    for (const v of this.sfuDropsSeen.values()) drops += v;
+    return { drops, maxRxQueue };
   }
 
   private sfuCpu(): number {
@@ -232,8 +274,9 @@ export class Sampler {
     const sfu = this.sfuCpu();
     const media = await this.sfu.mediaCpuSeconds();
     const machine = machineCpu().busy;
+    const sfuUdp = this.sfuUdp();
     const prev = this.last;
-    this.last = { at, tot, sfu, media, bot: s.botCpuSeconds, machine };
+    this.last = { at, tot, sfu, media, bot: s.botCpuSeconds, machine, drops: s.udpDrops, sfuDrops: sfuUdp.drops };
     if (!prev) return null;
     const dt = (at - prev.at) / 1000;
     const dExp = tot.expected - prev.tot.expected;
@@ -255,6 +298,15 @@ export class Sampler {
       machineCpuCores: (machine - prev.machine) / dt,
       eventLoopP99Ms: s.eventLoopP99Ms,
       ...(browser ? { browser } : {}),
+      udpDropsPerS: Math.max(0, s.udpDrops - prev.drops) / dt,
+      udpMaxRxQueueKiB: s.udpMaxRxQueue / 1024,
+      sfuUdpDropsPerS: Math.max(0, sfuUdp.drops - prev.sfuDrops) / dt,
+      sfuUdpMaxRxQueueKiB: sfuUdp.maxRxQueue / 1024,
+      lostAudioPerS: (tot.lostAudio - prev.tot.lostAudio) / dt,
+      lostVideoPerS: (tot.lostVideo - prev.tot.lostVideo) / dt,
+      latePerS: (tot.late - prev.tot.late) / dt,
+      paddingPerS: (tot.padding - prev.tot.padding) / dt,
+      audioLostAtSfuPerS: Math.max(0, tot.audioLostAtSfu - prev.tot.audioLostAtSfu) / dt,
     };
     this.points.push(p);
     return p;

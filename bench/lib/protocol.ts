@@ -18,13 +18,13 @@ export interface BotStats {
   connected: boolean;
   error: string | null;
   rx: ReceiveTotals | null;
-  tx: { packets: number; bytes: number; retransmitted: number; keyframes: number; nacks: number; plis: number } | null;
+  tx: { packets: number; bytes: number; retransmitted: number; keyframes: number; nacks: number; plis: number; audioLostAtSfu: number } | null;
 }
 
 export type FromBot =
   | { type: 'ready' }
   | { type: 'joined'; id: string; ok: boolean; error?: string; joinMs: number; signalledMs: number | null; steps?: JoinSteps }
   | { type: 'left'; id: string }
-  | { type: 'stats'; seq: number; bots: BotStats[]; cpuSeconds: number; eventLoopP99Ms: number; rssMiB: number }
+  | { type: 'stats'; seq: number; bots: BotStats[]; cpuSeconds: number; eventLoopP99Ms: number; rssMiB: number; udpDrops: number; udpMaxRxQueue: number }
   | { type: 'arrivals'; seq: number; bots: Record<string, Arrivals> }
   | { type: 'error'; message: string };

@@ -27,7 +27,7 @@ export interface ScenarioContext {
   workDir: string;
   progress(line: string): void;
   log(line: string): void;
-  startSfu(kind: SfuKind, opts?: { workerBin?: string; label?: string; workers?: number }): Promise<SfuServer>;
+  startSfu(kind: SfuKind, opts?: { workerBin?: string; label?: string; workers?: number; env?: Record<string, string> }): Promise<SfuServer>;
   /** A local mesh of our edge nodes, each its own process (for `needs: 'mesh'` scenarios). */
   startMesh(opts: Omit<MeshOptions, 'workDir' | 'log'>): Promise<LocalMesh>;
   /** The browser participants' figures of every SFU run (filled by onSfu with --browsers > 0), for the report. */
@@ -85,6 +85,8 @@ export function summarize(points: Point[]): Record<string, number> {
     jitterMs: mean(points.map((p) => p.jitterMs)),
     nacksPerS: mean(points.map((p) => p.nacksPerS)),
     plisPerS: mean(points.map((p) => p.plisPerS)),
+    udpDropsPerS: mean(points.map((p) => p.udpDropsPerS ?? 0)),
+    sfuUdpDropsPerS: mean(points.map((p) => p.sfuUdpDropsPerS ?? 0)),
     sfuCpuCores: sfu,
     sfuMediaCpuCores: media,
     botCpuCores: mean(points.map((p) => p.botCpuCores)),
@@ -107,7 +109,7 @@ export async function measure(ctx: ScenarioContext, sampler: Sampler, label: str
     if (!p) continue;
     out.push(p);
     ctx.progress(`${label}: ${p.connected}/${p.bots} bots, rx ${Math.round(p.rxPps)} pkt/s, loss ${p.lossPct.toFixed(2)}%, ` +
-      `jitter ${p.jitterMs.toFixed(1)} ms, SFU ${p.sfuCpuCores.toFixed(2)} cores, bots ${p.botCpuCores.toFixed(2)} cores, machine ${p.machineCpuCores.toFixed(2)}`);
+      `jitter ${p.jitterMs.toFixed(1)} ms, lost a/v ${Math.round(p.lostAudioPerS)}/${Math.round(p.lostVideoPerS)}/s, late ${Math.round(p.latePerS)}/s, socket drops ${Math.round(p.udpDropsPerS)}/s (queue ${Math.round(p.udpMaxRxQueueKiB)} KiB), SFU socket drops ${Math.round(p.sfuUdpDropsPerS)}/s, loop p99 ${Math.round(p.eventLoopP99Ms)} ms, SFU ${p.sfuCpuCores.toFixed(2)} cores, bots ${p.botCpuCores.toFixed(2)} cores, machine ${p.machineCpuCores.toFixed(2)}`);
   }
   return out;
 }
@@ -159,7 +161,7 @@ export function browserFlags(defaultCount: number, why: string): Record<string, 
  * happens. `phase` names the run in the browser-quality table; `browsers` overrides --browsers.
  */
 export async function onSfu<T>(ctx: ScenarioContext, kind: SfuKind, fn: (sfu: SfuServer, fleet: Fleet, sampler: Sampler) => Promise<T>,
-  opts?: { workerBin?: string; label?: string; phase?: string; browsers?: number }): Promise<T> {
+  opts?: { workerBin?: string; label?: string; phase?: string; browsers?: number; env?: Record<string, string> }): Promise<T> {
   const browsers = opts?.browsers ?? (ctx.flags.browsers === undefined ? 0 : intFlag(ctx, 'browsers', 0, 8));
   const browserVideo = ctx.flags['browser-video'] === undefined ? 4 : intFlag(ctx, 'browser-video', 1, 16);
   const sfu = await ctx.startSfu(kind, opts);

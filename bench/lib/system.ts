@@ -159,3 +159,29 @@ export async function until<T>(what: string, check: () => Promise<T> | T, timeou
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * The kernel caps every socket's buffers at net.core.rmem_max / wmem_max (about 208 KiB on a fresh Debian): the
+ * bots, our workers and LiveKit all ask for several MiB, and get this cap silently. Raises the caps to `bytes` when
+ * they are lower (root only; never lowers them). Returns what it did, for the run's log.
+ */
+export function raiseSocketBufferLimits(bytes = 4 * 2 ** 20): string | null {
+  const done: string[] = [];
+  for (const key of ['rmem_max', 'wmem_max']) {
+    const file = `/proc/sys/net/core/${key}`;
+    let now = 0;
+    try {
+      now = Number(fs.readFileSync(file, 'utf8').trim());
+    } catch {
+      return null;
+    }
+    if (now >= bytes) continue;
+    try {
+      fs.writeFileSync(file, String(bytes));
+      done.push(`net.core.${key} ${now} -> ${bytes}`);
+    } catch {
+      done.push(`net.core.${key} is ${now} (could not raise it: not root?); socket buffers are capped there and bots may drop packets`);
+    }
+  }
+  return done.length ? `socket buffer limits: ${done.join('; ')}` : null;
+}

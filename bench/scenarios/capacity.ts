@@ -36,7 +36,11 @@ export interface CapacityOptions {
   maxSubscribers: number;
   maxLossPct: number;
   maxMinutes: number;
+  /** Freeze the SFU's processes (SIGSTOP/SIGCONT) this long every 2 s: the same starvation for every SFU. 0: never. */
+  stallSfuMs: number;
   workerBin?: string;
+  /** Extra environment of our node (e.g. its workers' socket buffer sizes). */
+  env?: Record<string, string>;
   label?: string;
   /** Overrides --browsers (compare runs its ramps without them). */
   browsers?: number;
@@ -63,37 +67,70 @@ export async function runCapacity(ctx: ScenarioContext, kind: SfuKind, o: Capaci
     let stoppedBecause = `reached --max-subscribers ${o.maxSubscribers}`;
     const deadline = performance.now() + o.maxMinutes * 60_000;
     await sleep(2000);
-    while (subscribers < o.maxSubscribers) {
-      const add = Math.min(o.step, o.maxSubscribers - subscribers);
-      const res = await joinAll(fleet, Array.from({ length: add }, (_, i) => ({ id: `sub${subscribers + i}`, room, publish: false })));
-      subscribers += add;
-      joined += res.filter((r) => r.ok).length;
-      failures.push(...failuresOf(res, label));
-      await sleep(2500);
-      const pts = await measure(ctx, sampler, `${label} capacity ${subscribers} subscribers`, o.stepSeconds);
-      points.push(...pts);
-      const summary = summarize(pts);
-      const step = { subscribers, consumers: joined * live * 2, joined, summary };
-      steps.push(step);
-      ctx.log(`${label}: ${subscribers} subscribers (${step.consumers} consumers): ${Math.round(summary.rxPps!)} pkt/s, loss ${summary.lossPct!.toFixed(2)}%, ` +
-        `SFU ${summary.sfuCpuCores!.toFixed(2)} cores, ${Math.round(summary.ppsPerSfuCore!)} pkt/s per SFU core, machine ${summary.machineCpuCores!.toFixed(2)}/${cores}`);
-      if (res.some((r) => !r.ok)) { stoppedBecause = 'bots could not connect'; break; }
-      if (summary.lossPct! > o.maxLossPct) {
-        // loss while the bots' event loops stall is the machine's doing (other load, or the bots themselves), not the SFU's
-        const stall = Math.max(...pts.map((p) => p.eventLoopP99Ms));
-        stoppedBecause = `loss ${summary.lossPct!.toFixed(2)}% > ${o.maxLossPct}%` +
-          (stall > STARVED_MS ? ` while the bots were starved of CPU (event loop p99 ${Math.round(stall)} ms): a limit of this machine, not of the SFU` : '');
-        break;
+    const stalls = o.stallSfuMs > 0 ? stallEvery(2000, o.stallSfuMs, () => sfu.pids()) : null;
+    try {
+      while (subscribers < o.maxSubscribers) {
+        const add = Math.min(o.step, o.maxSubscribers - subscribers);
+        const res = await joinAll(fleet, Array.from({ length: add }, (_, i) => ({ id: `sub${subscribers + i}`, room, publish: false })));
+        subscribers += add;
+        joined += res.filter((r) => r.ok).length;
+        failures.push(...failuresOf(res, label));
+        await sleep(2500);
+        const pts = await measure(ctx, sampler, `${label} capacity ${subscribers} subscribers`, o.stepSeconds);
+        points.push(...pts);
+        const summary = summarize(pts);
+        const step = { subscribers, consumers: joined * live * 2, joined, summary };
+        steps.push(step);
+        ctx.log(`${label}: ${subscribers} subscribers (${step.consumers} consumers): ${Math.round(summary.rxPps!)} pkt/s, loss ${summary.lossPct!.toFixed(2)}%, ` +
+          `SFU ${summary.sfuCpuCores!.toFixed(2)} cores, ${Math.round(summary.ppsPerSfuCore!)} pkt/s per SFU core, machine ${summary.machineCpuCores!.toFixed(2)}/${cores}`);
+        if (res.some((r) => !r.ok)) { stoppedBecause = 'bots could not connect'; break; }
+        if (summary.lossPct! > o.maxLossPct) {
+          // loss while the bots' event loops stall is the machine's doing (other load, or the bots themselves), not the SFU's
+          const stall = Math.max(...pts.map((p) => p.eventLoopP99Ms));
+          stoppedBecause = `loss ${summary.lossPct!.toFixed(2)}% > ${o.maxLossPct}%` +
+            (stall > STARVED_MS ? ` while the bots were starved of CPU (event loop p99 ${Math.round(stall)} ms): a limit of this machine, not of the SFU` : '');
+          break;
+        }
+        const sfuCpu = kind === 'meshmeet' && Number.isFinite(summary.sfuMediaCpuCores) ? summary.sfuMediaCpuCores! : summary.sfuCpuCores!;
+        if (sfuCpu >= sfuCoreLimit) { stoppedBecause = `SFU CPU saturated (${sfuCpu.toFixed(2)} cores)`; break; }
+        if (performance.now() > deadline) { stoppedBecause = `--max-minutes ${o.maxMinutes} reached`; break; }
       }
-      const sfuCpu = kind === 'meshmeet' && Number.isFinite(summary.sfuMediaCpuCores) ? summary.sfuMediaCpuCores! : summary.sfuCpuCores!;
-      if (sfuCpu >= sfuCoreLimit) { stoppedBecause = `SFU CPU saturated (${sfuCpu.toFixed(2)} cores)`; break; }
-      if (performance.now() > deadline) { stoppedBecause = `--max-minutes ${o.maxMinutes} reached`; break; }
+    } finally {
+      stalls?.stop();
     }
     const under = steps.filter((s) => s.summary.lossPct! <= o.maxLossPct && s.joined === s.subscribers);
     const best = under.at(-1) ?? null;
     const figures: CapacityFigures = { sfu: kind, label, publishers: o.publishers, steps, best, stoppedBecause };
     return { figures, points, failures, server: sfu.describe() };
-  }, { workerBin: o.workerBin, label, phase: 'capacity', browsers: o.browsers });
+  }, { workerBin: o.workerBin, env: o.env, label, phase: 'capacity', browsers: o.browsers });
+}
+
+/**
+ * Starves processes on purpose: SIGSTOP for `ms` every `everyMs`, then SIGCONT, like a busy machine that leaves
+ * them without a core for a while. `stop()` ends it and always continues them.
+ */
+function stallEvery(everyMs: number, ms: number, pids: () => number[]): { stop: () => void } {
+  let stopped: number[] = [];
+  const signal = (list: number[], sig: NodeJS.Signals): void => {
+    for (const pid of list) {
+      try {
+        process.kill(pid, sig);
+      } catch { /* gone */ }
+    }
+  };
+  let resume: NodeJS.Timeout | undefined;
+  const timer = setInterval(() => {
+    stopped = pids();
+    signal(stopped, 'SIGSTOP');
+    resume = setTimeout(() => signal(stopped, 'SIGCONT'), ms);
+  }, everyMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      clearTimeout(resume);
+      signal(stopped, 'SIGCONT');
+    },
+  };
 }
 
 export const CAPACITY_COLUMNS = ['sfu', 'max subscribers', 'consumers', 'rx pkt/s', 'loss %', 'SFU cores', 'pkt/s per SFU core',
@@ -110,6 +147,18 @@ export const capacityRow = (f: CapacityFigures): (string | number | null)[] => [
   f.stoppedBecause,
 ];
 
+/**
+ * --worker-udp-buffers: each entry a size in bytes for the workers' UDP receive and send buffers (0: the kernel's
+ * default, as an unpatched mediasoup 3.12 worker has), or 'patched' for the worker's own default.
+ */
+export function workerUdpBuffers(flag: string): { label: string; env?: Record<string, string> }[] {
+  return flag.split(',').map((x) => x.trim()).filter(Boolean).map((x) => {
+    if (x === 'patched') return { label: 'udpbuf=patched' };
+    if (!/^\d+$/.test(x) || Number(x) > 2 ** 30) throw new Error(`--worker-udp-buffers: '${x}' is not a size in bytes (0..2^30) or 'patched'`);
+    return { label: `udpbuf=${x === '0' ? 'kernel' : x}`, env: { MESHMEET_WORKER_UDP_RECV_BUFFER: x, MESHMEET_WORKER_UDP_SEND_BUFFER: x } };
+  });
+}
+
 export function capacityOptions(ctx: ScenarioContext): CapacityOptions {
   return {
     publishers: intFlag(ctx, 'publishers', 1, 20),
@@ -118,6 +167,7 @@ export function capacityOptions(ctx: ScenarioContext): CapacityOptions {
     maxSubscribers: intFlag(ctx, 'max-subscribers', 1, 2000),
     maxLossPct: numFlag(ctx, 'max-loss', 0, 100),
     maxMinutes: numFlag(ctx, 'max-minutes', 0.5, 120),
+    stallSfuMs: ctx.flags['stall-sfu-ms'] === undefined ? 0 : intFlag(ctx, 'stall-sfu-ms', 0, 1500),
   };
 }
 export const CAPACITY_FLAGS = {
@@ -127,6 +177,7 @@ export const CAPACITY_FLAGS = {
   'max-subscribers': { default: '240', help: 'stop here at the latest' },
   'max-loss': { default: '1', help: 'receive loss (%) that ends the ramp' },
   'max-minutes': { default: '8', help: 'time limit of one ramp' },
+  'stall-sfu-ms': { default: '0', help: "freeze the SFU's processes this long (SIGSTOP) every 2 s: the same CPU starvation for every SFU" },
 };
 
 export const capacity: Scenario = {
@@ -137,14 +188,19 @@ export const capacity: Scenario = {
     ...CAPACITY_FLAGS,
     ...browserFlags(0, 'off by default: the ramp ends at the machine\'s limit, and a browser takes CPU from it'),
     'worker-bins': { default: '', help: 'meshmeet only: comma-separated mediasoup-worker binaries to compare in the same run (e.g. before/after libsrtp)' },
+    'worker-udp-buffers': { default: '', help: "meshmeet only: comma-separated socket buffer sizes (bytes) of the workers' UDP sockets to compare in the same run; 0 = the kernel's default, 'patched' = the worker's own (8 MiB receive)" },
   },
   async run(ctx): Promise<ScenarioResult> {
     const o = capacityOptions(ctx);
-    const runs: { kind: SfuKind; workerBin?: string; label: string }[] = [];
+    const runs: { kind: SfuKind; workerBin?: string; env?: Record<string, string>; label: string }[] = [];
+    const buffers = workerUdpBuffers(ctx.flags['worker-udp-buffers']!);
     for (const kind of ctx.sfus) {
       const bins = kind === 'meshmeet' ? ctx.flags['worker-bins']!.split(',').filter(Boolean) : [];
-      if (bins.length === 0) runs.push({ kind, label: kind });
-      else bins.forEach((b, i) => runs.push({ kind, workerBin: b, label: `${kind}#${i + 1}` }));
+      const base = bins.length === 0 ? [{ kind, label: kind }] : bins.map((b, i) => ({ kind, workerBin: b, label: `${kind}#${i + 1}` }));
+      for (const r of base) {
+        if (kind !== 'meshmeet' || buffers.length === 0) runs.push(r);
+        else for (const b of buffers) runs.push({ ...r, env: b.env, label: `${r.label} ${b.label}` });
+      }
     }
     const rows: (string | number | null)[][] = [];
     const series: Series[] = [];
@@ -153,7 +209,7 @@ export const capacity: Scenario = {
     const notes: string[] = [];
     for (const r of runs) {
       try {
-        const res = await runCapacity(ctx, r.kind, { ...o, workerBin: r.workerBin, label: r.label });
+        const res = await runCapacity(ctx, r.kind, { ...o, workerBin: r.workerBin, env: r.env, label: r.label });
         rows.push(capacityRow(res.figures));
         series.push({ label: r.label, points: res.points });
         figures[r.label] = { ...res.figures, server: res.server, points: res.points };

@@ -25,6 +25,12 @@ export interface ReceiveTotals {
   expected: number;
   lost: number;
   duplicates: number;
+  /** Packets that came after the receiver had given up on them (received all the same, not lost). */
+  late: number;
+  /** Packets without payload (padding only: the SFU's bandwidth probes), included in `packets`. */
+  padding: number;
+  lostAudio: number;
+  lostVideo: number;
   nacksSent: number;
   plisSent: number;
   keyframes: number;
@@ -51,6 +57,9 @@ interface Stream {
   received: number;
   bytes: number;
   duplicates: number;
+  late: number;
+  padding: number;
+  gaveUp: Set<number>;
   transit: number | null;
   jitter: number;
   missing: Map<number, { since: number; tries: number; lastNack: number }>;
@@ -132,7 +141,7 @@ export class MediaReceiver {
     if (!s) {
       s = {
         ssrc: h.ssrc, kind: video ? 'video' : 'audio', clockRate: video ? 90000 : 48000, baseSeq: h.sequenceNumber, cycles: 0,
-        maxSeq: h.sequenceNumber, received: 0, bytes: 0, duplicates: 0, transit: null, jitter: 0, missing: new Map(), keyframes: 0,
+        maxSeq: h.sequenceNumber, received: 0, bytes: 0, duplicates: 0, late: 0, padding: 0, gaveUp: new Set(), transit: null, jitter: 0, missing: new Map(), keyframes: 0,
         frames: 0, lastFrameAt: 0, avgFrameMs: 0, freezes: 0, freezeMs: 0, gotKeyframe: false, lastPli: 0, lsr: 0, lsrAt: 0,
         lastRrExpected: 0, lastRrReceived: 0,
       };
@@ -156,12 +165,17 @@ export class MediaReceiver {
       }
     } else if (s.missing.has(seq)) {
       s.missing.delete(seq);
+    } else if (s.gaveUp.delete(seq)) {
+      // after the receiver gave up on it (a retransmission that waited in a starved bot's socket): received, as in
+      // RFC 3550's cumulative loss and a browser's packetsLost, which go down again when a late packet arrives
+      s.late++;
     } else {
       s.duplicates++;
       return;
     }
     s.received++;
     s.bytes += p.payload.length;
+    if (p.payload.length === 0) s.padding++;
     // RFC 3550 interarrival jitter, in timestamp units
     const arrival = (now / 1000) * s.clockRate;
     const transit = arrival - h.timestamp;
@@ -239,6 +253,8 @@ export class MediaReceiver {
       for (const [seq, m] of s.missing) {
         if (now - m.since > GIVE_UP_MS || m.tries >= MAX_TRIES && now - m.lastNack > 200) {
           s.missing.delete(seq);
+          if (s.gaveUp.size > 2048) s.gaveUp.clear();
+          s.gaveUp.add(seq);
           gaveUp = true;
           continue;
         }
@@ -346,7 +362,7 @@ export class MediaReceiver {
   }
 
   totals(): ReceiveTotals {
-    const t: ReceiveTotals = { streams: 0, packets: 0, bytes: 0, expected: 0, lost: 0, duplicates: 0, nacksSent: this.nacksSent, plisSent: this.plisSent,
+    const t: ReceiveTotals = { streams: 0, packets: 0, bytes: 0, expected: 0, lost: 0, duplicates: 0, late: 0, padding: 0, lostAudio: 0, lostVideo: 0, nacksSent: this.nacksSent, plisSent: this.plisSent,
       keyframes: 0, frames: 0, freezes: 0, freezeMs: 0, jitterMs: 0 };
     let jitter = 0;
     const now = performance.now();
@@ -359,8 +375,13 @@ export class MediaReceiver {
       // still waiting for a retransmission (younger than the give-up time): not counted as lost yet
       let pending = 0;
       for (const m of s.missing.values()) if (now - m.since <= GIVE_UP_MS) pending++;
-      t.lost += Math.max(0, expected - s.received - pending);
+      const lost = Math.max(0, expected - s.received - pending);
+      t.lost += lost;
+      if (s.kind === 'audio') t.lostAudio += lost;
+      else t.lostVideo += lost;
       t.duplicates += s.duplicates;
+      t.late += s.late;
+      t.padding += s.padding;
       t.keyframes += s.keyframes;
       t.frames += s.frames;
       t.freezes += s.freezes;

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import {
   GenericNack,
   PictureLossIndication,
+  RtcpRrPacket,
   RtcpPayloadSpecificFeedback,
   RtcpSenderInfo,
   RtcpSrPacket,
@@ -58,6 +59,8 @@ class RtpStream {
   octets = 0;
   lastTs = 0;
   retransmitted = 0;
+  /** Cumulative loss the SFU reports for this stream in its receiver reports (what it lost on the way in). */
+  lostAtSfu = 0;
   readonly history: (Sent | undefined)[] = new Array(HISTORY);
   constructor(readonly spec: StreamSpec, readonly clockRate: number) {}
 }
@@ -176,7 +179,12 @@ export class MediaSender {
 
   /** RTCP from the SFU about what we send. */
   handleRtcp(p: RtcpPacket): void {
-    if (p instanceof RtcpTransportLayerFeedback && p.feedback instanceof GenericNack) {
+    if (p instanceof RtcpRrPacket) {
+      for (const r of p.reports) {
+        const s = this.streams.find((x) => x.spec.ssrc === r.ssrc);
+        if (s) s.lostAtSfu = Math.max(0, r.packetsLost);
+      }
+    } else if (p instanceof RtcpTransportLayerFeedback && p.feedback instanceof GenericNack) {
       const s = this.streams.find((x) => x.spec.ssrc === p.feedback.mediaSourceSsrc);
       if (!s) return;
       this.nacksReceived++;
@@ -210,14 +218,15 @@ export class MediaSender {
     })));
   }
 
-  stats(): { packets: number; bytes: number; retransmitted: number; keyframes: number; nacks: number; plis: number } {
+  stats(): { packets: number; bytes: number; retransmitted: number; keyframes: number; nacks: number; plis: number; audioLostAtSfu: number } {
     let packets = 0, bytes = 0, retransmitted = 0;
     for (const s of this.streams) {
       packets += s.packets;
       bytes += s.octets;
       retransmitted += s.retransmitted;
     }
-    return { packets, bytes, retransmitted, keyframes: this.keyframesSent, nacks: this.nacksReceived, plis: this.plisReceived };
+    return { packets, bytes, retransmitted, keyframes: this.keyframesSent, nacks: this.nacksReceived, plis: this.plisReceived,
+      audioLostAtSfu: this.audio?.stream.lostAtSfu ?? 0 };
   }
 
   stop(): void {

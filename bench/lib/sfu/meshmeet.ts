@@ -22,6 +22,7 @@ export interface MeshmeetServerOptions {
   workers: number;
   workerBin?: string;
   label?: string;
+  env?: Record<string, string>;
 }
 
 export async function startMeshmeet(o: MeshmeetServerOptions): Promise<SfuServer> {
@@ -35,6 +36,7 @@ export async function startMeshmeet(o: MeshmeetServerOptions): Promise<SfuServer
     EDGE_RTC_LISTEN_IP: '127.0.0.1', EDGE_RTC_BASE_PORT: String(rtcBase), EDGE_LOG_LEVEL: 'warn', EDGE_NODE_ID: o.label ?? 'bench',
     EDGE_WEB_ROOT: path.join(ROOT, 'web/dist'), // the web client, for --browsers
     ...(o.workerBin ? { MEDIASOUP_WORKER_BIN: o.workerBin } : {}),
+    ...o.env,
   };
   const logFile = path.join(o.workDir, `${o.label ?? 'meshmeet'}.log`);
   // BENCH_EDGE_NODE_FLAGS: extra Node flags for the edge node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (written when it stops)
@@ -65,7 +67,7 @@ export async function startMeshmeet(o: MeshmeetServerOptions): Promise<SfuServer
     pids: () => processTree(proc.child.pid!),
     mediaCpuSeconds: () => metricSum(url, 'edge_worker_cpu_seconds'),
     prepareRoom: async () => undefined,
-    describe: () => ({ server: 'meshmeet edge node (mediasoup 3.12.16)', workers: o.workers, workerBin: env.MEDIASOUP_WORKER_BIN ?? 'default cache', log: logFile }),
+    describe: () => ({ server: 'meshmeet edge node (mediasoup 3.12.16)', workers: o.workers, workerBin: env.MEDIASOUP_WORKER_BIN ?? 'default cache', log: logFile, ...(o.env ? { env: o.env } : {}) }),
     stop: proc.stop,
   };
 }

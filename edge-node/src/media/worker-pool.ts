@@ -4,6 +4,7 @@
  * replaced on the same ports; its routers are gone with it and their meetings close (clients reconnect).
  */
 import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import type { EdgeConfig } from '../config.js';
@@ -15,6 +16,16 @@ export interface WorkerEntry {
   webRtcServer: types.WebRtcServer;
   /** Meetings (routers) placed on this worker. */
   meetings: number;
+}
+
+/** Socket buffers our worker build asks for (scripts/mediasoup-worker-patches/udp-socket-buffers.patch) get at most this. */
+const WANTED_SOCKET_BUFFER = 4 * 2 ** 20;
+function socketBufferCap(): number | null {
+  try {
+    return Number(fs.readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+  } catch {
+    return null;
+  }
 }
 
 type PoolEvents = { workerReplaced: [index: number] };
@@ -41,6 +52,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       throw err;
     }
     log.info({ workers: pool.entries.length, mediasoup: mediasoup.version }, 'mediasoup workers started');
+    const cap = socketBufferCap();
+    if (cap !== null && cap < WANTED_SOCKET_BUFFER) {
+      log.warn({ rmemMax: cap }, `UDP socket buffers are capped at ${cap} bytes (net.core.rmem_max): the workers' media sockets drop ` +
+        `packets whenever a worker waits for a core; raise it: sysctl -w net.core.rmem_max=${WANTED_SOCKET_BUFFER} net.core.wmem_max=${WANTED_SOCKET_BUFFER}`);
+    }
     return pool;
   }
 
