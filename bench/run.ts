@@ -26,7 +26,7 @@ const COMMON = {
 function usage(): string {
   const lines = ['usage: npm run bench -- <scenario> [--flag value ...]', '', 'scenarios:'];
   for (const s of Object.values(SCENARIOS)) {
-    lines.push(`  ${s.name.padEnd(13)} ${s.summary}${s.needs === 'mesh' ? ' [needs the mesh: not available yet]' : ''}`);
+    lines.push(`  ${s.name.padEnd(13)} ${s.summary}`);
     for (const [k, f] of Object.entries(s.flags)) lines.push(`      --${k} (${f.default}) ${f.help}`);
   }
   lines.push('', 'common flags:');
@@ -38,7 +38,6 @@ export async function runScenario(argv: string[]): Promise<{ report: Report; dir
   const name = argv[0];
   const scenario: Scenario | undefined = name ? SCENARIOS[name] : undefined;
   if (!scenario) throw new Error(`${name ? `unknown scenario '${name}'` : 'no scenario given'}\n\n${usage()}`);
-  if (scenario.needs === 'mesh') throw new Error(`scenario '${name}' needs the mesh of edge nodes, which does not exist yet`);
   const specs = { ...COMMON, ...scenario.flags };
   const { values } = parseArgs({
     args: argv.slice(1),
