@@ -42,6 +42,8 @@ interface Round {
   deadEverywhereMs: number | null;
   deadP50Ms: number | null;
   droppedBy: number;
+  /** Observers that declared it dead while it was alive (a loaded machine delaying heartbeats past DEAD_AFTER_MS). */
+  droppedBeforeKill: number;
 }
 
 async function newNodeRound(ctx: ScenarioContext, cluster: GossipCluster, r: number, label: string): Promise<Round> {
@@ -63,6 +65,8 @@ async function newNodeRound(ctx: ScenarioContext, cluster: GossipCluster, r: num
   }
   const ups = [...cluster.seenBy('up', nodeId).values()].map((at) => at - tj);
   await sleep(1500); // in every view for a while, then killed
+  const flapped = cluster.seenBy('down', nodeId).size;
+  cluster.forget('down', nodeId);
   const tk = Date.now();
   proc.kill();
   const downs = [...(await cluster.seenByAll('down', nodeId, DEAD_LIMIT_MS)).values()].map((at) => at - tk);
@@ -75,6 +79,7 @@ async function newNodeRound(ctx: ScenarioContext, cluster: GossipCluster, r: num
     deadEverywhereMs: downs.length === n ? Math.max(...downs) : null,
     deadP50Ms: downs.length ? percentile(downs, 50) : null,
     droppedBy: downs.length,
+    droppedBeforeKill: flapped,
   };
 }
 

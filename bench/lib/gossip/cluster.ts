@@ -165,13 +165,13 @@ export class GossipCluster {
       }
       if (w > 0 && w < waves.length - 1) {
         const ok = await this.allSee(this.size - 1, this.options.batchLimitMs ?? 60_000, (seeing) =>
-          this.options.progress?.(`starting: ${this.size}/${nodes} nodes up, ${seeing}/${this.size} views complete`));
+          this.options.progress?.(`starting: ${this.size}/${nodes} nodes up, ${seeing}`));
         if (!ok) this.batchesNotConverged++;
       }
     }
     this.startMs = Date.now() - t0;
     const ok = await this.allSee(this.size - 1, 120_000, (seeing) =>
-      this.options.progress?.(`converging: ${seeing}/${this.size} views complete (${Math.round((Date.now() - t0) / 1000)} s)`));
+      this.options.progress?.(`converging: ${seeing} (${Math.round((Date.now() - t0) / 1000)} s)`));
     this.convergedMs = ok ? Date.now() - t0 : null;
     if (!ok) this.failures.push(`not every view complete ${Math.round((Date.now() - t0) / 1000)} s after the first start`);
   }
@@ -183,12 +183,12 @@ export class GossipCluster {
   }
 
   /** Waits (bounded) until every node sees at least `want` others. */
-  async allSee(want: number, limitMs: number, onPoll?: (seeing: number) => void): Promise<boolean> {
+  async allSee(want: number, limitMs: number, onPoll?: (seeing: string) => void): Promise<boolean> {
     const until = Date.now() + limitMs;
     while (Date.now() < until) {
-      const counts = [...(await this.views()).values()];
+      const counts = [...(await this.views()).values()].sort((a, b) => a - b);
       const seeing = counts.filter((c) => c >= want).length;
-      onPoll?.(seeing);
+      onPoll?.(`${seeing}/${this.size} views complete (smallest ${counts[0] ?? 0}, median ${counts[counts.length >> 1] ?? 0} of ${want})`);
       if (seeing === this.size) return true;
       await sleep(200);
     }
@@ -204,6 +204,11 @@ export class GossipCluster {
   /** Observers that saw `nodeId` come up (or go down), with the time each did. */
   seenBy(kind: 'up' | 'down', nodeId: string): Map<string, number> {
     return this.seen[kind].get(nodeId) ?? new Map();
+  }
+
+  /** Forgets what the observers saw of `nodeId` (e.g. downs while it was joining on a loaded machine). */
+  forget(kind: 'up' | 'down', nodeId: string): void {
+    this.seen[kind].delete(nodeId);
   }
 
   /** Waits (bounded) until every cluster node has seen `nodeId` come up (or go down). */
