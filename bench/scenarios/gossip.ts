@@ -137,6 +137,7 @@ export const gossip: Scenario = {
     batch: { default: '10', help: 'nodes started at once; each batch converges before the next' },
     rounds: { default: '5', help: 'new node / SIGKILLed node rounds' },
     steady: { default: '20', help: 'seconds of steady state measured' },
+    'fast-duplicates': { default: 'on', help: "gossipsub's duplicate check before the signature check: on (the product), off, or both (off then on, each size, same run)" },
   },
   async run(ctx): Promise<ScenarioResult> {
     const sizes = ctx.flags.nodes!.split(',').map((s) => Number(s.trim()));
@@ -145,6 +146,10 @@ export const gossip: Scenario = {
     const batch = intFlag(ctx, 'batch', 1, 150);
     const rounds = intFlag(ctx, 'rounds', 1, 20);
     const steadyS = intFlag(ctx, 'steady', 1, 300);
+    const fd = ctx.flags['fast-duplicates'];
+    if (fd !== 'on' && fd !== 'off' && fd !== 'both') throw new Error(`--fast-duplicates must be on, off or both (got '${fd}')`);
+    const variants = fd === 'both' ? [false, true] : [fd === 'on'];
+    const runs = sizes.flatMap((n) => variants.map((fast) => ({ n, fast })));
     const constants = { heartbeatIntervalMs: mesh.HEARTBEAT_INTERVAL_MS, deadAfterMs: mesh.DEAD_AFTER_MS, digestIntervalMs: mesh.DIGEST_INTERVAL_MS };
     const figures: Record<string, unknown> = { constants };
     const rows: (string | number | null)[][] = [];
@@ -154,12 +159,13 @@ export const gossip: Scenario = {
       { title: 'New node in every view, p95 over the rounds', unit: 'ms', items: [] },
       { title: 'SIGKILLed node dropped by every view, p95 over the rounds', unit: 'ms', items: [] },
     ];
-    for (const n of sizes) {
-      const label = `${n} nodes`;
-      ctx.log(`gossip: ${n} nodes in ${Math.min(procs, n)} process(es), batches of ${batch}...`);
+    for (const { n, fast } of runs) {
+      const label = `${n} nodes${variants.length > 1 ? `, fast duplicates ${fast ? 'on' : 'off'}` : ''}`;
+      const key = variants.length > 1 ? `${n}-${fast ? 'fast-duplicates' : 'no-fast-duplicates'}` : String(n);
+      ctx.log(`gossip: ${label} in ${Math.min(procs, n)} process(es), batches of ${batch}...`);
       let cluster: GossipCluster | null = null;
       try {
-        cluster = await GossipCluster.start({ nodes: n, procs: Math.min(procs, n), batch, progress: (l) => ctx.progress(`${label}: ${l}`) });
+        cluster = await GossipCluster.start({ nodes: n, procs: Math.min(procs, n), batch, fastDuplicates: fast, progress: (l) => ctx.progress(`${label}: ${l}`) });
         failures.push(...cluster.failures.map((f) => `${label}: ${f}`));
         ctx.log(`${label}: started in ${cluster.startMs} ms; every view complete after ${cluster.convergedMs ?? '-'} ms`);
         const done: Round[] = [];
@@ -175,13 +181,13 @@ export const gossip: Scenario = {
         const deadNode = spread(done.flatMap((d) => (d.deadEverywhereMs === null ? [] : [d.deadEverywhereMs])));
         const ownView = spread(done.flatMap((d) => (d.ownViewCompleteMs === null ? [] : [d.ownViewCompleteMs])));
         const steady = await steadyState(ctx, cluster, steadyS, label);
-        figures[String(n)] = {
-          nodes: n, procs: Math.min(procs, n), batch,
+        figures[key] = {
+          nodes: n, procs: Math.min(procs, n), batch, fastDuplicates: fast,
           start: { startMs: cluster.startMs, everyViewCompleteMs: cluster.convergedMs, batchesNotConverged: cluster.batchesNotConverged },
           newNodeInEveryViewMs: newNode, newNodeOwnViewCompleteMs: ownView, deadNodeDroppedEverywhereMs: deadNode, rounds: done, steady,
         };
         const pmm = (s: Spread | null) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.max)}` : '-');
-        rows.push([n, Math.min(procs, n), cluster.convergedMs === null ? null : cluster.convergedMs / 1000, pmm(newNode), pmm(deadNode),
+        rows.push([n, Math.min(procs, n), fast ? 'on' : 'off', cluster.convergedMs === null ? null : cluster.convergedMs / 1000, pmm(newNode), pmm(deadNode),
           steady.recordsPerNodePerS, steady.socketBytesOutPerNodePerS === null ? null : steady.socketBytesOutPerNodePerS / 1024,
           steady.cpuPerNodePct, steady.machineBusyCores, steady.eventLoopP99Ms]);
         bars[0]!.items.push({ label, value: steady.cpuPerNodePct });
@@ -196,7 +202,7 @@ export const gossip: Scenario = {
     return {
       figures, failures, series: [], bars: bars.filter((b) => b.items.length),
       table: {
-        columns: ['nodes', 'procs', 'all views s', 'new node in every view ms p50/p95/max', 'dead everywhere ms p50/p95/max',
+        columns: ['nodes', 'procs', 'fast dup.', 'all views s', 'new node in every view ms p50/p95/max', 'dead everywhere ms p50/p95/max',
           'records/node/s', 'socket KiB/node/s out', 'CPU %/node', 'machine busy cores', 'event loop p99 ms'],
         rows,
       },
@@ -205,6 +211,7 @@ export const gossip: Scenario = {
         'CPU per node: the node processes\' CPU time over the steady state divided by their nodes (libp2p, noise, gossipsub, signing and checking); machine busy cores: the whole machine, other engineers\' load included',
         'socket bytes: what the node processes wrote to their sockets (/proc/<pid>/io wchar: TCP with noise and yamux framing, gossipsub duplicates and control, and the small IPC to the bench)',
         'timings are from the new node\'s start (or its SIGKILL) to each observer\'s nodeUp (or nodeDown) event, one clock; p50/p95/max over the rounds of the slowest observer',
+        'fast dup.: gossipsub recognises a duplicate by author and sequence number before it checks the signature (edge-node/src/mesh/libp2p-node.ts fastMsgId); off: every copy is verified and decoded first (gossipsub\'s default)',
         '--sfu and --processes do not apply',
       ],
     };

@@ -46,6 +46,7 @@ test('a tiny gossip cluster runs end to end and writes figures and the report', 
   assert.equal(json.scenario, 'gossip');
   assert.equal(json.table.rows.length, 1);
   assert.equal(json.table.rows[0]![0], 4);
+  assert.equal(json.table.rows[0]![2], 'on', "the product's duplicate check by default");
   const html = await fs.readFile(path.join(dir, 'report.html'), 'utf8');
   assert.match(html, /CPU per node/);
   assert.match(html, /<svg/);

@@ -21,10 +21,10 @@ export class NodeProcess {
   private readonly waiters: Array<{ ev: string; resolve: (m: FromNodes) => void; reject: (e: Error) => void }> = [];
   private exited = false;
 
-  constructor(key: Uint8Array, onSeen: (m: Seen) => void) {
+  constructor(key: Uint8Array, onSeen: (m: Seen) => void, fastDuplicates = true) {
     this.child = fork(ENTRY, [], {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, BENCH_CLUSTER_KEY: Buffer.from(key).toString('base64') },
+      env: { ...process.env, BENCH_CLUSTER_KEY: Buffer.from(key).toString('base64'), BENCH_FAST_DUPLICATES: fastDuplicates ? '1' : '0' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child.on('message', (m: FromNodes) => {
@@ -98,6 +98,8 @@ export interface ClusterOptions {
   batch: number;
   /** Longest wait for one batch to converge before the next starts anyway. */
   batchLimitMs?: number;
+  /** Gossipsub's duplicate check before the signature check (the product's default: on); off measures without. */
+  fastDuplicates?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -143,7 +145,7 @@ export class GossipCluster {
 
   async #start(): Promise<void> {
     const { nodes, procs, batch } = this.options;
-    for (let p = 0; p < procs; p++) this.procs.push(new NodeProcess(this.key, this.onSeen));
+    for (let p = 0; p < procs; p++) this.procs.push(new NodeProcess(this.key, this.onSeen, this.options.fastDuplicates));
     await Promise.all(this.procs.map((p) => p.next('ready', 60_000)));
     const ids = Array.from({ length: nodes }, (_, i) => `n${String(i).padStart(3, '0')}`);
     const t0 = Date.now();
@@ -220,7 +222,7 @@ export class GossipCluster {
 
   /** A ready node process of its own (for one extra node that can be SIGKILLed). */
   async spareProcess(): Promise<NodeProcess> {
-    const p = new NodeProcess(this.key, this.onSeen);
+    const p = new NodeProcess(this.key, this.onSeen, this.options.fastDuplicates);
     this.extra.push(p);
     await p.next('ready', 60_000);
     return p;

@@ -57,7 +57,10 @@ function totals() {
 }
 
 async function startNode(nodeId: string, seeds: string[]): Promise<GossipMesh> {
-  const m = await GossipMesh.start({ clusterKey: key, nodeId, describe: () => benchNodeDescription(nodeId), join: seeds });
+  const m = await GossipMesh.start({
+    clusterKey: key, nodeId, describe: () => benchNodeDescription(nodeId), join: seeds,
+    ...(process.env.BENCH_FAST_DUPLICATES === '0' ? { fastDuplicates: false } : {}),
+  });
   const c: Counters = { msgs: {}, bytes: {} };
   counters.set(m, c);
   m.libp2p.services.pubsub.addEventListener('message', (evt) => {
