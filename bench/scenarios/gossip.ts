@@ -104,7 +104,9 @@ async function steadyState(ctx: ScenarioContext, cluster: GossipCluster, seconds
     for (const s of stats) for (const [k, v] of Object.entries(f(s))) out[k] = (out[k] ?? 0) + v;
     return out;
   };
-  const received = sum((s) => s.receivedByTopic);
+  const all = sum((s) => s.receivedByTopic);
+  const received = Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith('(')));
+  const perNode = (v: number | undefined) => (v === undefined ? null : r2(v / nodes / secs));
   const bytes = sum((s) => s.receivedBytesByTopic);
   const io = stats.every((s) => s.wroteBytes !== null);
   const cpuMs = stats.reduce((a, s) => a + s.cpuMs, 0);
@@ -114,6 +116,9 @@ async function steadyState(ctx: ScenarioContext, cluster: GossipCluster, seconds
     recordsPerNodePerS: r2(Object.values(received).reduce((a, b) => a + b, 0) / nodes / secs),
     recordsByTopicPerNodePerS: perNodeSecond(received, nodes, secs),
     payloadBytesByTopicPerNodePerS: perNodeSecond(bytes, nodes, secs),
+    /** Every copy that reached a node (each record comes from several mesh peers), and the duplicates among them. */
+    copiesPerNodePerS: perNode(all['(copies)']),
+    duplicatesPerNodePerS: perNode(all['(duplicates)']),
     publishedPerNodePerS: r2(stats.reduce((a, s) => a + s.published, 0) / nodes / secs),
     droppedByReason: sum((s) => s.dropped),
     socketBytesOutPerNodePerS: io ? Math.round(stats.reduce((a, s) => a + s.wroteBytes!, 0) / nodes / secs) : null,
@@ -188,7 +193,7 @@ export const gossip: Scenario = {
         };
         const pmm = (s: Spread | null) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.max)}` : '-');
         rows.push([n, Math.min(procs, n), fast ? 'on' : 'off', cluster.convergedMs === null ? null : cluster.convergedMs / 1000, pmm(newNode), pmm(deadNode),
-          steady.recordsPerNodePerS, steady.socketBytesOutPerNodePerS === null ? null : steady.socketBytesOutPerNodePerS / 1024,
+          steady.recordsPerNodePerS, steady.copiesPerNodePerS, steady.socketBytesOutPerNodePerS === null ? null : steady.socketBytesOutPerNodePerS / 1024,
           steady.cpuPerNodePct, steady.machineBusyCores, steady.eventLoopP99Ms]);
         bars[0]!.items.push({ label, value: steady.cpuPerNodePct });
         if (newNode) bars[1]!.items.push({ label, value: newNode.p95 });
@@ -203,12 +208,13 @@ export const gossip: Scenario = {
       figures, failures, series: [], bars: bars.filter((b) => b.items.length),
       table: {
         columns: ['nodes', 'procs', 'fast dup.', 'all views s', 'new node in every view ms p50/p95/max', 'dead everywhere ms p50/p95/max',
-          'records/node/s', 'socket KiB/node/s out', 'CPU %/node', 'machine busy cores', 'event loop p99 ms'],
+          'records/node/s', 'copies/node/s', 'socket KiB/node/s out', 'CPU %/node', 'machine busy cores', 'event loop p99 ms'],
         rows,
       },
       notes: [
         `heartbeat every ${mesh.HEARTBEAT_INTERVAL_MS} ms, dead after ${mesh.DEAD_AFTER_MS} ms of silence, directory digest every ${mesh.DIGEST_INTERVAL_MS} ms`,
         'CPU per node: the node processes\' CPU time over the steady state divided by their nodes (libp2p, noise, gossipsub, signing and checking); machine busy cores: the whole machine, other engineers\' load included',
+        'records: distinct records delivered; copies: every copy of a gossip message that reached a node (a record comes once from each mesh peer that forwards it; all but the first are duplicates)',
         'socket bytes: what the node processes wrote to their sockets (/proc/<pid>/io wchar: TCP with noise and yamux framing, gossipsub duplicates and control, and the small IPC to the bench)',
         'timings are from the new node\'s start (or its SIGKILL) to each observer\'s nodeUp (or nodeDown) event, one clock; p50/p95/max over the rounds of the slowest observer',
         'fast dup.: gossipsub recognises a duplicate by author and sequence number before it checks the signature (edge-node/src/mesh/libp2p-node.ts fastMsgId); off: every copy is verified and decoded first (gossipsub\'s default)',

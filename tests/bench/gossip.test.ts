@@ -26,7 +26,7 @@ test('a tiny gossip cluster runs end to end and writes figures and the report', 
     deadNodeDroppedEverywhereMs: Spread | null;
     rounds: { seenBy: number; droppedBy: number }[];
     steady: { recordsByTopicPerNodePerS: Record<string, number>; payloadBytesByTopicPerNodePerS: Record<string, number>;
-      socketBytesOutPerNodePerS: number | null; cpuPerNodePct: number; nodes: number };
+      socketBytesOutPerNodePerS: number | null; cpuPerNodePct: number; nodes: number; copiesPerNodePerS: number | null };
   };
   assert.ok(fig.start.everyViewCompleteMs !== null && fig.start.everyViewCompleteMs > 0, 'the cluster converged');
   assert.deepEqual(fig.rounds.map((r) => [r.seenBy, r.droppedBy]), [[4, 4]], 'every node saw the new node come and go');
@@ -40,6 +40,7 @@ test('a tiny gossip cluster runs end to end and writes figures and the report', 
   assert.ok(fig.steady.payloadBytesByTopicPerNodePerS.heartbeat! > 100);
   assert.ok(fig.steady.socketBytesOutPerNodePerS! > fig.steady.payloadBytesByTopicPerNodePerS.heartbeat!, 'socket bytes include framing');
   assert.ok(fig.steady.cpuPerNodePct > 0);
+  assert.ok(fig.steady.copiesPerNodePerS! >= fig.steady.recordsByTopicPerNodePerS.heartbeat!, 'every record arrived at least once');
   assert.deepEqual(report.figures.constants, { heartbeatIntervalMs: mesh.HEARTBEAT_INTERVAL_MS, deadAfterMs: mesh.DEAD_AFTER_MS, digestIntervalMs: mesh.DIGEST_INTERVAL_MS });
 
   const json = JSON.parse(await fs.readFile(path.join(dir, 'result.json'), 'utf8')) as { scenario: string; table: { rows: unknown[][] } };

@@ -56,6 +56,23 @@ function totals() {
   return { msgs, bytes, dropped, published };
 }
 
+/**
+ * Every copy of a gossip message that reaches the node (a record arrives once from each mesh peer that forwards it),
+ * and how many gossipsub found to be duplicates: counted around gossipsub's own check (an internal method; when a
+ * gossipsub version has none, the counts stay absent).
+ */
+function countCopies(m: GossipMesh, c: Counters): void {
+  const pubsub = m.libp2p.services.pubsub as unknown as { validateReceivedMessage?: (...a: unknown[]) => Promise<{ code: string }> };
+  const inner = pubsub.validateReceivedMessage;
+  if (typeof inner !== 'function') return;
+  pubsub.validateReceivedMessage = async (...args: unknown[]) => {
+    const r = await inner.apply(pubsub, args);
+    c.msgs['(copies)'] = (c.msgs['(copies)'] ?? 0) + 1;
+    if (r.code === 'duplicate') c.msgs['(duplicates)'] = (c.msgs['(duplicates)'] ?? 0) + 1;
+    return r;
+  };
+}
+
 async function startNode(nodeId: string, seeds: string[]): Promise<GossipMesh> {
   const m = await GossipMesh.start({
     clusterKey: key, nodeId, describe: () => benchNodeDescription(nodeId), join: seeds,
@@ -63,6 +80,7 @@ async function startNode(nodeId: string, seeds: string[]): Promise<GossipMesh> {
   });
   const c: Counters = { msgs: {}, bytes: {} };
   counters.set(m, c);
+  countCopies(m, c);
   m.libp2p.services.pubsub.addEventListener('message', (evt) => {
     const topic = TOPIC_NAMES.get(evt.detail.topic) ?? evt.detail.topic;
     c.msgs[topic] = (c.msgs[topic] ?? 0) + 1;
