@@ -146,7 +146,8 @@ export class GossipCluster {
   async #start(): Promise<void> {
     const { nodes, procs, batch } = this.options;
     for (let p = 0; p < procs; p++) this.procs.push(new NodeProcess(this.key, this.onSeen, this.options.fastDuplicates));
-    await Promise.all(this.procs.map((p) => p.next('ready', 60_000)));
+    // Loading libp2p and tsx takes a while on a loaded machine.
+    await Promise.all(this.procs.map((p) => p.next('ready', 180_000)));
     const ids = Array.from({ length: nodes }, (_, i) => `n${String(i).padStart(3, '0')}`);
     const t0 = Date.now();
     let next = 0;
@@ -224,7 +225,7 @@ export class GossipCluster {
   async spareProcess(): Promise<NodeProcess> {
     const p = new NodeProcess(this.key, this.onSeen, this.options.fastDuplicates);
     this.extra.push(p);
-    await p.next('ready', 60_000);
+    await p.next('ready', 180_000);
     return p;
   }
 
