@@ -17,7 +17,7 @@ after(() => fs.rm(out, { recursive: true, force: true }));
 
 interface Spread { p50: number; p95: number; max: number; n: number }
 
-test('a tiny gossip cluster runs end to end and writes figures and the report', { timeout: 90_000 }, async () => {
+test('a tiny gossip cluster runs end to end and writes figures and the report', { timeout: 240_000 }, async () => {
   const { report, dir } = await runScenario(['gossip', '--nodes', '4', '--procs', '2', '--rounds', '1', '--steady', '3', '--out', out, '--quiet', 'true']);
   assert.deepEqual(report.failures, []);
   const fig = report.figures['4'] as {
