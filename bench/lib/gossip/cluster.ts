@@ -189,9 +189,10 @@ export class GossipCluster {
   async allSee(want: number, limitMs: number, onPoll?: (seeing: string) => void): Promise<boolean> {
     const until = Date.now() + limitMs;
     while (Date.now() < until) {
-      const counts = [...(await this.views()).values()].sort((a, b) => a - b);
-      const seeing = counts.filter((c) => c >= want).length;
-      onPoll?.(`${seeing}/${this.size} views complete (smallest ${counts[0] ?? 0}, median ${counts[counts.length >> 1] ?? 0} of ${want})`);
+      const views = [...(await this.views())].sort((a, b) => a[1] - b[1]);
+      const seeing = views.filter(([, c]) => c >= want).length;
+      const [low, lowCount] = views[0] ?? ['-', 0];
+      onPoll?.(`${seeing}/${this.size} views complete (smallest ${lowCount} at ${low}, median ${views[views.length >> 1]?.[1] ?? 0} of ${want})`);
       if (seeing === this.size) return true;
       await sleep(200);
     }
