@@ -26,7 +26,7 @@ const COMMON = {
 function usage(): string {
   const lines = ['usage: npm run bench -- <scenario> [--flag value ...]', '', 'scenarios:'];
   for (const s of Object.values(SCENARIOS)) {
-    lines.push(`  ${s.name.padEnd(13)} ${s.summary}`);
+    lines.push(`  ${s.name.padEnd(13)} ${s.summary}${s.needs === 'mesh' ? ' [a local mesh of our nodes]' : ''}`);
     for (const [k, f] of Object.entries(s.flags)) lines.push(`      --${k} (${f.default}) ${f.help}`);
   }
   lines.push('', 'common flags:');
