@@ -26,6 +26,8 @@ export const PIPE_PROTOCOL = '/meshmeet/pipe/1';
 export const HEARTBEAT_INTERVAL_MS = 1000;
 /** A node whose last heartbeat is older than this is dead: its pipes and directory shards are dropped. */
 export const DEAD_AFTER_MS = 4000;
+/** Each member publishes a `DirectoryDigest` this often (plus up to 1 s of jitter), so that origins repair what it missed. */
+export const DIGEST_INTERVAL_MS = 10_000;
 /** Largest pipe request or response frame, bytes. */
 export const MAX_PIPE_FRAME_BYTES = 64 * 1024;
 

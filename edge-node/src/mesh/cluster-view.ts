@@ -16,6 +16,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import pino, { type Logger } from 'pino';
 import {
   DEAD_AFTER_MS,
+  DIGEST_INTERVAL_MS,
   DirectoryDigest,
   MeetingShard,
   NodeInfo,
@@ -101,7 +102,7 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> {
     this.log = options.logger ?? pino({ level: 'warn', base: { mesh: options.nodeId } });
     this.#opts = {
       deadAfterMs: options.deadAfterMs ?? DEAD_AFTER_MS,
-      digestIntervalMs: options.digestIntervalMs ?? 10_000,
+      digestIntervalMs: options.digestIntervalMs ?? DIGEST_INTERVAL_MS,
       targetPeers: options.targetPeers ?? 8,
       tombstoneTtlMs: options.tombstoneTtlMs ?? 60_000,
     };

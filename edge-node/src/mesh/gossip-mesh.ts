@@ -51,6 +51,8 @@ export interface GossipMeshOptions {
   digestIntervalMs?: number;
   /** Tests only: publish unsigned (a forger); the product always signs. */
   unsigned?: boolean;
+  /** Bench only: false turns off the duplicate check before signature checks (see `fastMsgId`) to measure without it. */
+  fastDuplicates?: boolean;
 }
 
 type PipeHandler = (fromNodeId: string, req: PipeRequest) => Promise<PipeResponse>;
@@ -115,6 +117,7 @@ export class GossipMesh extends EventEmitter<MeshLinkEvents> implements MeshLink
       ...(options.announce ? { announce: options.announce } : {}),
       ...(options.privateKey ? { privateKey: options.privateKey } : {}),
       sign: !options.unsigned,
+      ...(options.fastDuplicates === false ? { fastDuplicates: false } : {}),
     });
     await libp2p.start();
     const mesh = new GossipMesh(libp2p, options);
