@@ -1,7 +1,7 @@
 /**
  * Our mediasoup worker (scripts/build-mediasoup-worker.sh with scripts/mediasoup-worker-patches/) sends the datagrams
  * it queues for one UDP socket within one libuv loop iteration with one sendmmsg(2), instead of one sendmsg(2) each.
- * A real worker, run under strace, forwards RTP from a plain transport to several consumers on one plain transport
+ * A real worker, with strace attached, forwards RTP from a plain transport to several consumers on one plain transport
  * (one socket): every packet arrives, once per consumer, in order, the transport's byte counter matches what
  * arrived, and the worker made fewer send system calls than it sent datagrams.
  */
