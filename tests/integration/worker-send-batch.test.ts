@@ -2,8 +2,8 @@
  * Our mediasoup worker (scripts/build-mediasoup-worker.sh with scripts/mediasoup-worker-patches/) sends the datagrams
  * it queues for one UDP socket within one libuv loop iteration with one sendmmsg(2), instead of one sendmsg(2) each.
  * A real worker, with strace attached, forwards RTP from a plain transport to several consumers on one plain transport
- * (one socket): every packet arrives, once per consumer, in order, the transport's byte counter matches what
- * arrived, and the worker made fewer send system calls than it sent datagrams.
+ * (one socket): every packet arrives, once per consumer, in order, and the worker made at most half as many send
+ * system calls as it sent datagrams (the unpatched worker: one sendmsg each).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
