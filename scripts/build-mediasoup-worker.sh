@@ -18,12 +18,11 @@ cache_root="${MESHMEET_CACHE:-$HOME/.cache/meshmeet}"
 # built against NSS: about half the speed for AES_CM_128_HMAC_SHA1_80, a fifth slower for AEAD_AES_256_GCM).
 # Part of the cache key so that a worker linked against Debian's shared libsrtp2 is never reused.
 srtp_version=2.5.0
-# MeshMeet's patches to the worker's sources, applied in name order (see the README's Performance section); their hash
-# is part of the cache key so that a binary built without them (or with older ones) is never reused.
+# Our patches to the worker's sources (scripts/mediasoup-worker-patches/*.patch, applied in name order): their
+# checksum is part of the cache key, so a changed patch builds a new worker.
 patches=("$root"/scripts/mediasoup-worker-patches/*.patch)
-[ -f "${patches[0]}" ] || patches=()
-patch_hash=$( (cd "$root" && cat "${patches[@]}" /dev/null) | sha256sum | cut -c1-12)
-cache="$cache_root/mediasoup-$version-srtp$srtp_version-openssl-p$patch_hash"
+patches_id=$(cat "${patches[@]}" | sha256sum | cut -c1-10)
+cache="$cache_root/mediasoup-$version-srtp$srtp_version-openssl-p$patches_id"
 bin="$cache/mediasoup-worker"
 
 check_worker() {
@@ -36,7 +35,7 @@ if check_worker "$bin"; then
 fi
 
 # System packages the build needs (Debian names). Fail early with a clear message.
-need=(meson ninja-build pkg-config g++ make dpkg-dev patch libuv1-dev libssl-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev)
+need=(meson ninja-build pkg-config g++ make patch dpkg-dev libuv1-dev libssl-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -52,12 +51,6 @@ mkdir -p "$cache"
 # libsrtp: Debian's source package (deb-src for bookworm through a private apt state in the cache: the machine's
 # apt sources and lists are not touched), configured with --enable-openssl, installed as a static library.
 srtp="$cache/libsrtp"
-# It does not depend on the patches: reuse the one of another build of the same versions when there is one.
-if [ ! -f "$srtp/lib/libsrtp2.a" ]; then
-  for other in "$cache_root/mediasoup-$version-srtp$srtp_version-openssl"*/libsrtp; do
-    if [ -f "$other/lib/libsrtp2.a" ]; then cp -a "$other" "$srtp"; break; fi
-  done
-fi
 if [ ! -f "$srtp/lib/libsrtp2.a" ]; then
   apt_dir="$cache/apt-src"
   rm -rf "$apt_dir" "$cache/srtp-src"
@@ -84,8 +77,7 @@ rm -rf "$src"
 cp -r "$ms_dir/worker" "$src"
 rm -rf "$src/out" "$src/subprojects"
 for p in "${patches[@]}"; do
-  patch -p1 --forward -d "$src" < "$p" >"$cache/patch.log" 2>&1 \
-    || { echo "error: $p does not apply to mediasoup $version's worker:" >&2; cat "$cache/patch.log" >&2; exit 1; }
+  patch -s -p1 -d "$src" < "$p" || { echo "error: $p does not apply to mediasoup $version's worker" >&2; exit 1; }
 done
 sub="$src/subprojects"
 mkdir -p "$sub"
