@@ -18,11 +18,7 @@ cache_root="${MESHMEET_CACHE:-$HOME/.cache/meshmeet}"
 # built against NSS: about half the speed for AES_CM_128_HMAC_SHA1_80, a fifth slower for AEAD_AES_256_GCM).
 # Part of the cache key so that a worker linked against Debian's shared libsrtp2 is never reused.
 srtp_version=2.5.0
-# Our patches to the worker's sources (scripts/mediasoup-worker-patches/*.patch, applied in name order): their
-# checksum is part of the cache key, so a changed patch builds a new worker.
-patches=("$root"/scripts/mediasoup-worker-patches/*.patch)
-patches_id=$(cat "${patches[@]}" | sha256sum | cut -c1-10)
-cache="$cache_root/mediasoup-$version-srtp$srtp_version-openssl-p$patches_id"
+cache="$cache_root/mediasoup-$version-srtp$srtp_version-openssl"
 bin="$cache/mediasoup-worker"
 
 check_worker() {
@@ -35,7 +31,7 @@ if check_worker "$bin"; then
 fi
 
 # System packages the build needs (Debian names). Fail early with a clear message.
-need=(meson ninja-build pkg-config g++ make patch dpkg-dev libuv1-dev libssl-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev)
+need=(meson ninja-build pkg-config g++ make dpkg-dev libuv1-dev libssl-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -76,9 +72,6 @@ src="$cache/src"
 rm -rf "$src"
 cp -r "$ms_dir/worker" "$src"
 rm -rf "$src/out" "$src/subprojects"
-for p in "${patches[@]}"; do
-  patch -s -p1 -d "$src" < "$p" || { echo "error: $p does not apply to mediasoup $version's worker" >&2; exit 1; }
-done
 sub="$src/subprojects"
 mkdir -p "$sub"
 

@@ -20,7 +20,6 @@ apt_packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libsrtp2-de
 apt_packages+=(fonts-noto-color-emoji)  # emoji in reactions and screenshots
 # bench: ffmpeg encodes the bots' media once, Janus is a peer SFU, dpkg-dev unpacks Debian's libsrtp2 source for the worker
 apt_packages+=(ffmpeg janus dpkg-dev make)
-apt_packages+=(patch)  # applies scripts/mediasoup-worker-patches/ to the worker's sources
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || apt_packages+=(maven)
 missing=()
