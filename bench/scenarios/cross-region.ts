@@ -21,6 +21,7 @@ import { linkKey } from '../lib/delay-relay.js';
 import { failuresOf, intFlag, joinAll, measure, numFlag, percentile, sleep, summarize, type Scenario } from '../lib/scenario.js';
 import type { BotStats } from '../lib/protocol.js';
 import { meshNodes } from '../lib/sfu/mesh.js';
+import { until } from '../lib/system.js';
 
 const REGIONS = meshNodes(3);
 
@@ -105,6 +106,16 @@ export const crossRegion: Scenario = {
         ctx.progress(`joining ${specs.length} participants over 3 nodes...`);
         const joins = await joinAll(fleet, specs);
         failures.push(...failuresOf(joins, 'meshmeet'));
+        // pipes open on demand: before the warmup, wait until media flows through the relay from every node with a
+        // publisher to every other node with a subscriber (bounded; a pipe that never opens is a failure of the run)
+        const joined = new Set(joins.filter((j) => j.ok).map((j) => j.id));
+        const hasPublisher = (node: string) => specs.some((s) => s.node === node && s.publish && joined.has(s.id));
+        const hasSubscriber = (node: string) => specs.some((s) => s.node === node && joined.has(s.id));
+        const mediaLinks = REGIONS.flatMap((from) => REGIONS.filter((to) => to.id !== from.id && hasPublisher(from.id) && hasSubscriber(to.id))
+          .map((to) => linkKey(from.id, to.id)));
+        const flowing = () => mediaLinks.every((k) => (mesh.relayStats()?.links[k]?.packets ?? 0) > 0);
+        await until('media on every pipe between the nodes', flowing, 60_000)
+          .catch(() => failures.push(`pipes: no media through the relay within 60 s on ${mediaLinks.filter((k) => !((mesh.relayStats()?.links[k]?.packets ?? 0) > 0)).join(', ')}`));
         await sleep(warmup * 1000);
 
         const snapshot = async (): Promise<Window> => {

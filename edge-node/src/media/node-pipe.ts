@@ -20,6 +20,9 @@ import { KEYFRAME_REQUEST_DELAY_MS } from './meeting.js';
 type Tuple = Extract<PipeRequest, { type: 'openTransport' }>['local'];
 type PipeProducerAnswer = Extract<PipeResponse, { type: 'pipeProducer' }>;
 
+/** How long after this side's own open won a late open from the (larger-id) peer is taken as the crossing's loser. */
+const CROSSING_WINDOW_MS = 10_000;
+
 export interface NodePipeOptions {
   meetingId: string;
   selfId: string;
@@ -47,6 +50,10 @@ export class NodePipe extends EventEmitter<NodePipeEvents> {
   private readonly inbound = new Map<string, Promise<types.Producer<ProducerMeta>>>();
   private readonly outbound = new Map<string, types.Consumer>();
   private closed = false;
+  /** When this side's own open of the current pair succeeded (performance.now()), or null if it adopted the peer's. */
+  private ownOpenAt: number | null = null;
+  /** The transport of the established pair: only its close closes the pipe (not that of an open that lost). */
+  private pairTransport: types.PipeTransport | null = null;
 
   constructor(private readonly o: NodePipeOptions) {
     super();
@@ -86,7 +93,9 @@ export class NodePipe extends EventEmitter<NodePipeEvents> {
       t.close();
       throw new PipeError('internal', 'pipe closed');
     }
-    t.observer.once('close', () => this.close());
+    t.observer.once('close', () => {
+      if (this.pairTransport === t) this.close();
+    });
     return t;
   }
 
@@ -108,11 +117,13 @@ export class NodePipe extends EventEmitter<NodePipeEvents> {
         });
         if (!res.ok) {
           t.close();
-          if (res.error.message === 'crossing') return await withTimeout(adopted.promise, 10_000, 'crossing open');
+          if (res.error.message === 'crossing') return await withTimeout(adopted.promise, CROSSING_WINDOW_MS, 'crossing open');
           throw new PipeError('internal', `peer refused the pipe: ${res.error.code}: ${res.error.message}`);
         }
         if (res.type !== 'openTransport') throw new PipeError('internal', 'unexpected answer to openTransport');
         await t.connect({ ip: res.remote.ip, port: res.remote.port, srtpParameters: res.remote.srtpParameters as types.SrtpParameters });
+        this.ownOpenAt = performance.now();
+        this.pairTransport = t;
         return t;
       } catch (err) {
         if (!t.closed) t.close();
@@ -132,6 +143,11 @@ export class NodePipe extends EventEmitter<NodePipeEvents> {
     if (this.transport && this.opening) {
       // Both sides are opening: the smaller node id's open wins.
       if (this.o.peerId > this.o.selfId) throw new PipeError('bad_request', 'crossing');
+    } else if (this.transport && this.o.peerId > this.o.selfId && this.ownOpenAt !== null && performance.now() - this.ownOpenAt < CROSSING_WINDOW_MS) {
+      // Our open won a crossing the peer has already settled (it adopted our pair), and its own open, sent before it
+      // saw ours, arrives only now: taking it as a re-open would close the pair the peer uses. Refused as a crossing,
+      // the peer keeps the pair it adopted (a peer that really lost its end waits, and opens again after the window).
+      throw new PipeError('bad_request', 'crossing');
     } else if (this.transport) {
       // The peer opens again: it lost its end (restart, or its pair closed). Start over.
       this.resetTransport();
@@ -139,6 +155,8 @@ export class NodePipe extends EventEmitter<NodePipeEvents> {
     const t = await this.create();
     await t.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters as types.SrtpParameters });
     const adopted = this.adopted;
+    this.ownOpenAt = null;
+    this.pairTransport = t;
     this.transport = Promise.resolve(t);
     this.opening = false;
     adopted?.resolve(t);
@@ -149,6 +167,8 @@ export class NodePipe extends EventEmitter<NodePipeEvents> {
   private resetTransport(): void {
     const old = this.transport;
     this.transport = null;
+    this.ownOpenAt = null;
+    this.pairTransport = null;
     this.inbound.clear();
     this.outbound.clear();
     void old?.then((t) => t.close(), () => undefined);
